@@ -1,0 +1,118 @@
+import { readInputs, splitList } from '../src/inputs.js';
+
+// @actions/core reads inputs from INPUT_<NAME> variables, as the runner sets them.
+function withInputs(inputs: Record<string, string>, run: () => void) {
+  const saved = { ...process.env };
+  for (const key of Object.keys(process.env)) {
+    if (key.startsWith('INPUT_')) delete process.env[key];
+  }
+  for (const [name, value] of Object.entries(inputs)) {
+    process.env[`INPUT_${name.toUpperCase()}`] = value;
+  }
+  try {
+    run();
+  } finally {
+    process.env = saved;
+  }
+}
+
+const read = (inputs: Record<string, string>, env: NodeJS.ProcessEnv = {}) => {
+  let result: ReturnType<typeof readInputs> | undefined;
+  withInputs(inputs, () => {
+    result = readInputs(env);
+  });
+  return result!;
+};
+
+describe('readInputs', () => {
+  test('derives repository and tag from image', () => {
+    const inputs = read({ image: 'keyword-dev:123', region: 'eu-west-1' });
+    expect(inputs).toMatchObject({
+      repository: 'keyword-dev',
+      tags: ['123'],
+      region: 'eu-west-1',
+      dockerHost: 'unix:///var/run/docker.sock',
+    });
+  });
+
+  test('drops the registry host of image for the repository; latest without tag', () => {
+    const inputs = read({ image: 'ghcr.io/org/app', region: 'us-east-1' });
+    expect(inputs.repository).toBe('org/app');
+    expect(inputs.tags).toEqual(['latest']);
+  });
+
+  test('reads tags split by newlines and commas, trimmed and unique', () => {
+    const inputs = read({
+      image: 'app:1',
+      tags: ' a, b\n\nc ,a\n',
+      region: 'us-east-1',
+    });
+    expect(inputs.tags).toEqual(['a', 'b', 'c']);
+  });
+
+  test('takes the region from AWS_REGION, then AWS_DEFAULT_REGION', () => {
+    expect(
+      read(
+        { image: 'app' },
+        { AWS_REGION: 'us-west-2', AWS_DEFAULT_REGION: 'eu-west-1' },
+      ).region,
+    ).toBe('us-west-2');
+    expect(
+      read({ image: 'app' }, { AWS_DEFAULT_REGION: 'eu-west-1' }).region,
+    ).toBe('eu-west-1');
+  });
+
+  test('docker-host input wins over DOCKER_HOST', () => {
+    const env = {
+      AWS_REGION: 'us-east-1',
+      DOCKER_HOST: 'tcp://127.0.0.1:2375',
+    };
+    expect(read({ image: 'app' }, env).dockerHost).toBe('tcp://127.0.0.1:2375');
+    expect(
+      read({ image: 'app', 'docker-host': 'unix:///x.sock' }, env).dockerHost,
+    ).toBe('unix:///x.sock');
+  });
+
+  test.each<[Record<string, string>, NodeJS.ProcessEnv, RegExp]>([
+    [{}, { AWS_REGION: 'us-east-1' }, /Input required and not supplied: image/],
+    [
+      { image: 'App:1' },
+      { AWS_REGION: 'us-east-1' },
+      /"image" is not a valid Docker image reference: "App:1"/,
+    ],
+    [
+      { image: 'app', tags: 'ok,bad tag' },
+      { AWS_REGION: 'us-east-1' },
+      /invalid tag: "bad tag"/,
+    ],
+    [
+      { image: 'app', tags: '../x' },
+      { AWS_REGION: 'us-east-1' },
+      /invalid tag: "..\/x"/,
+    ],
+    [
+      { image: 'app', repository: 'a--b' },
+      { AWS_REGION: 'us-east-1' },
+      /"repository" is not a valid ECR repository name/,
+    ],
+    [
+      { image: 'a__b' },
+      { AWS_REGION: 'us-east-1' },
+      /taken from "image" is not a valid ECR repository name.*Set the "repository" input/,
+    ],
+    [
+      { image: `sha256:${'a'.repeat(64)}` },
+      { AWS_REGION: 'us-east-1' },
+      /"repository" is required when "image" is an image ID/,
+    ],
+    [{ image: 'app' }, {}, /No AWS region/],
+    [{ image: 'app', region: 'us east 1' }, {}, /is not an AWS region name/],
+  ])('rejects %j', (inputs, env, message) => {
+    expect(() => read(inputs, env)).toThrow(message);
+  });
+});
+
+test('splitList', () => {
+  expect(splitList('')).toEqual([]);
+  expect(splitList('a\r\nb')).toEqual(['a', 'b']);
+});

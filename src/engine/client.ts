@@ -1,0 +1,241 @@
+import { readFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import { Pool, type Dispatcher } from 'undici';
+import { ActionError } from '../errors.js';
+import { chooseApiVersion } from './api-version.js';
+import { describeEndpoint, type EngineEndpoint } from './docker-host.js';
+
+export interface ImageDetails {
+  id: string;
+  repoTags: string[];
+  repoDigests: string[];
+  size: number;
+}
+
+// Several tags are pushed at once, each on its own connection.
+const MAX_CONNECTIONS = 8;
+// The engine writes a progress line at least every few seconds while it
+// uploads; this long a silence means it has stopped answering.
+const BODY_TIMEOUT_MS = 5 * 60_000;
+
+/**
+ * The few Engine API calls the action needs, over a unix socket or TCP.
+ * Names passed in must already be validated; they are still encoded.
+ */
+export class EngineClient {
+  private constructor(
+    private readonly pool: Pool,
+    private readonly where: string,
+    readonly apiVersion: string,
+  ) {}
+
+  static async connect(endpoint: EngineEndpoint): Promise<EngineClient> {
+    const pool = await openPool(endpoint);
+    const where = describeEndpoint(endpoint);
+    try {
+      const response = await send(pool, where, {
+        method: 'GET',
+        path: '/_ping',
+      });
+      await response.body.dump();
+      const header = response.headers['api-version'];
+      const engineVersion = Array.isArray(header) ? header[0] : header;
+      return new EngineClient(pool, where, chooseApiVersion(engineVersion));
+    } catch (error) {
+      await pool.destroy();
+      throw error;
+    }
+  }
+
+  async inspectImage(reference: string): Promise<ImageDetails | undefined> {
+    const response = await this.call(
+      'GET',
+      `/images/${encodeName(reference)}/json`,
+    );
+    if (response.statusCode === 404) {
+      await response.body.dump();
+      return undefined;
+    }
+    const body = (await this.expectOk(response, 'inspect the image')) as {
+      Id: string;
+      RepoTags?: string[] | null;
+      RepoDigests?: string[] | null;
+      Size?: number;
+    };
+    return {
+      id: body.Id,
+      repoTags: body.RepoTags ?? [],
+      repoDigests: body.RepoDigests ?? [],
+      size: body.Size ?? 0,
+    };
+  }
+
+  async tagImage(
+    source: string,
+    repository: string,
+    tag: string,
+  ): Promise<void> {
+    const query = new URLSearchParams({ repo: repository, tag });
+    const response = await this.call(
+      'POST',
+      `/images/${encodeName(source)}/tag?${query}`,
+    );
+    await this.expectOk(response, `tag the image as ${repository}:${tag}`);
+  }
+
+  /**
+   * Starts a push and returns the progress stream. The engine answers 200
+   * as soon as it starts writing progress; failures after that arrive as
+   * lines in the stream, which the caller must read.
+   */
+  async pushImage(
+    repository: string,
+    tag: string,
+    registryAuth: string,
+  ): Promise<AsyncIterable<Uint8Array>> {
+    const query = new URLSearchParams({ tag });
+    const response = await this.call(
+      'POST',
+      `/images/${encodeName(repository)}/push?${query}`,
+      { 'X-Registry-Auth': registryAuth },
+    );
+    if (response.statusCode !== 200) {
+      await this.expectOk(response, `push ${repository}:${tag}`);
+    }
+    return response.body;
+  }
+
+  async close(): Promise<void> {
+    await this.pool.close();
+  }
+
+  private call(
+    method: 'GET' | 'POST',
+    pathAndQuery: string,
+    headers: Record<string, string> = {},
+  ): Promise<Dispatcher.ResponseData> {
+    return send(this.pool, this.where, {
+      method,
+      path: `/v${this.apiVersion}${pathAndQuery}`,
+      headers,
+    });
+  }
+
+  private async expectOk(
+    response: Dispatcher.ResponseData,
+    action: string,
+  ): Promise<unknown> {
+    const text = await response.body.text();
+    if (response.statusCode >= 200 && response.statusCode < 300) {
+      return text ? JSON.parse(text) : undefined;
+    }
+    throw new ActionError(
+      `The Docker engine could not ${action}: HTTP ${response.statusCode}: ${engineMessage(text)}`,
+    );
+  }
+}
+
+/** Encodes each path segment; the engine routes `{name:.*}` with slashes. */
+export function encodeName(name: string): string {
+  return name.split('/').map(encodeURIComponent).join('/');
+}
+
+function engineMessage(body: string): string {
+  try {
+    const message = (JSON.parse(body) as { message?: unknown }).message;
+    if (typeof message === 'string') return message;
+  } catch {
+    // not JSON: show the text itself
+  }
+  return body.trim().slice(0, 500) || '(empty response)';
+}
+
+async function openPool(endpoint: EngineEndpoint): Promise<Pool> {
+  const options = {
+    connections: MAX_CONNECTIONS,
+    bodyTimeout: BODY_TIMEOUT_MS,
+  };
+  if (endpoint.kind === 'unix') {
+    return new Pool('http://localhost', {
+      ...options,
+      socketPath: endpoint.socketPath,
+    });
+  }
+  if (!endpoint.tls) return new Pool(endpoint.origin, options);
+  const { certPath, verify } = endpoint.tls;
+  const read = (file: string) =>
+    readFile(path.join(certPath, file)).catch((error: unknown) => {
+      throw new ActionError(
+        `Cannot read ${file} from DOCKER_CERT_PATH ${certPath} for the TLS connection to the engine. ` +
+          'Put ca.pem, cert.pem and key.pem there, or unset DOCKER_TLS_VERIFY.',
+        { cause: error },
+      );
+    });
+  const [ca, cert, key] = await Promise.all([
+    verify ? read('ca.pem') : undefined,
+    read('cert.pem'),
+    read('key.pem'),
+  ]);
+  return new Pool(endpoint.origin, {
+    ...options,
+    connect: { ca, cert, key, rejectUnauthorized: verify },
+  });
+}
+
+async function send(
+  pool: Pool,
+  where: string,
+  options: Dispatcher.RequestOptions,
+): Promise<Dispatcher.ResponseData> {
+  try {
+    return await pool.request(options);
+  } catch (error) {
+    throw explainConnectionError(error, where);
+  }
+}
+
+export function explainConnectionError(error: unknown, where: string): Error {
+  const code = errorCode(error);
+  switch (code) {
+    case 'ENOENT':
+      return new ActionError(
+        `No Docker engine socket at ${where}. Start Docker on the runner, or set docker-host (or DOCKER_HOST) to the engine's socket.`,
+        { cause: error },
+      );
+    case 'EACCES':
+    case 'EPERM':
+      return new ActionError(
+        `Permission denied opening ${where}. Let the runner's user use Docker (add it to the docker group), or set docker-host to a socket it may use.`,
+        { cause: error },
+      );
+    case 'ECONNREFUSED':
+      return new ActionError(
+        `Nothing is listening at ${where}. Start the Docker engine, or fix docker-host.`,
+        { cause: error },
+      );
+    default:
+      return new EngineConnectionError(
+        `Lost the connection to the Docker engine at ${where} (${code ?? describe(error)}). Check that the engine is running and healthy.`,
+        { cause: error },
+      );
+  }
+}
+
+/** A dropped or failed connection to the engine: worth another attempt. */
+export class EngineConnectionError extends ActionError {
+  override name = 'EngineConnectionError';
+}
+
+function errorCode(error: unknown): string | undefined {
+  for (let e: unknown = error, depth = 0; e && depth < 4; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && !code.startsWith('UND_ERR')) return code;
+    e = (e as { cause?: unknown }).cause;
+  }
+  const code = (error as { code?: unknown })?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,21 @@
+/**
+ * An error whose message is written for the workflow author: it says what
+ * went wrong and what to do about it. Anything else reaching the error
+ * boundary in `run()` is reported as unexpected.
+ */
+export class ActionError extends Error {
+  override name = 'ActionError';
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** Turns any thrown value into one line fit for an `::error::` annotation. */
+export function describeFailure(thrown: unknown): string {
+  if (thrown instanceof ActionError) return thrown.message;
+  if (thrown instanceof Error) {
+    return `Unexpected ${thrown.name}: ${thrown.message}. Please report this with the step log.`;
+  }
+  return `Unexpected failure: ${String(thrown)}. Please report this with the step log.`;
+}

@@ -1,0 +1,116 @@
+import * as core from '@actions/core';
+import { ActionError } from './errors.js';
+import {
+  ecrRepositoryProblem,
+  isValidTag,
+  parseLocalImage,
+  type LocalImage,
+} from './reference.js';
+
+export interface Inputs {
+  image: LocalImage;
+  /** The `image` input as written, for messages. */
+  imageInput: string;
+  repository: string;
+  tags: string[];
+  region: string;
+  dockerHost: string;
+}
+
+const DEFAULT_DOCKER_HOST = 'unix:///var/run/docker.sock';
+// us-east-1, us-gov-west-1, cn-north-1, eu-isoe-west-1, ap-southeast-7 …
+const REGION_RE = /^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/;
+
+/**
+ * Reads and validates every input before anything touches the network, so
+ * that a typo fails the step at once with a message about that input.
+ */
+export function readInputs(env: NodeJS.ProcessEnv = process.env): Inputs {
+  const imageInput = core.getInput('image', { required: true });
+  const image = parseLocalImage(imageInput);
+  if (!image) {
+    throw new ActionError(
+      `Input "image" is not a valid Docker image reference: ${quote(imageInput)}. ` +
+        'Use name[:tag] (for example my-app:1.2.0) or an image ID (sha256:…).',
+    );
+  }
+  return {
+    image,
+    imageInput,
+    repository: readRepository(image),
+    tags: readTags(image),
+    region: readRegion(env),
+    dockerHost:
+      core.getInput('docker-host') || env.DOCKER_HOST || DEFAULT_DOCKER_HOST,
+  };
+}
+
+function readRepository(image: LocalImage): string {
+  const given = core.getInput('repository');
+  if (!given && image.kind === 'id') {
+    throw new ActionError(
+      'Input "repository" is required when "image" is an image ID: ' +
+        'there is no name to take the ECR repository from.',
+    );
+  }
+  const repository = given || (image.kind === 'name' ? image.path : '');
+  const problem = ecrRepositoryProblem(repository);
+  if (problem) {
+    const source = given
+      ? 'Input "repository"'
+      : 'The repository taken from "image"';
+    throw new ActionError(
+      `${source} is not a valid ECR repository name: ${quote(repository)}; ${problem}. ` +
+        (given ? 'Fix the input.' : 'Set the "repository" input.'),
+    );
+  }
+  return repository;
+}
+
+/** `tags` accepts newlines and commas, so a metadata-action list works too. */
+export function splitList(text: string): string[] {
+  const items = text
+    .split(/[\n,]/)
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0);
+  return [...new Set(items)];
+}
+
+function readTags(image: LocalImage): string[] {
+  const tags = splitList(core.getInput('tags'));
+  if (tags.length === 0) {
+    tags.push(image.kind === 'name' && image.tag ? image.tag : 'latest');
+  }
+  for (const tag of tags) {
+    if (!isValidTag(tag)) {
+      throw new ActionError(
+        `Input "tags" holds an invalid tag: ${quote(tag)}. A tag is 1 to 128 ` +
+          'letters, digits, "_", "." or "-", and does not start with "." or "-".',
+      );
+    }
+  }
+  return tags;
+}
+
+function readRegion(env: NodeJS.ProcessEnv): string {
+  const region =
+    core.getInput('region') || env.AWS_REGION || env.AWS_DEFAULT_REGION || '';
+  if (!region) {
+    throw new ActionError(
+      'No AWS region: set the "region" input, or AWS_REGION ' +
+        '(aws-actions/configure-aws-credentials sets it).',
+    );
+  }
+  if (!REGION_RE.test(region)) {
+    throw new ActionError(
+      `${quote(region)} is not an AWS region name. Use one such as us-east-1.`,
+    );
+  }
+  return region;
+}
+
+/** Shows a user value unambiguously, with control characters escaped. */
+export function quote(value: string): string {
+  const shown = value.length > 300 ? `${value.slice(0, 300)}…` : value;
+  return JSON.stringify(shown);
+}

@@ -1,0 +1,146 @@
+// Runs the built action (dist/index.js) the way the GitHub Actions runner
+// does: inputs as INPUT_<NAME> with hyphens kept and action.yml defaults
+// filled in, GITHUB_OUTPUT and GITHUB_STEP_SUMMARY files, node 24, and a
+// HOME of its own so that any write to ~/.docker would be seen.
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
+
+export const ROOT = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '..',
+);
+
+/** Inputs with action.yml defaults applied, as INPUT_* variables. */
+export async function inputEnvironment(inputs) {
+  const manifest = parse(await readFile(path.join(ROOT, 'action.yml'), 'utf8'));
+  const env = {};
+  for (const [name, spec] of Object.entries(manifest.inputs ?? {})) {
+    const value = inputs[name] ?? spec.default;
+    if (value !== undefined)
+      env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = String(value);
+  }
+  for (const name of Object.keys(inputs)) {
+    if (!(name in (manifest.inputs ?? {})))
+      throw new Error(`action.yml has no input ${name}`);
+  }
+  return env;
+}
+
+/** Reads a GITHUB_OUTPUT file (name=value and name<<DELIMITER blocks). */
+export function parseOutputFile(text) {
+  const outputs = {};
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i];
+    const heredoc = /^([^=<]+)<<(.+)$/.exec(line);
+    if (heredoc) {
+      const [, name, delimiter] = heredoc;
+      const value = [];
+      while (++i < lines.length && lines[i] !== delimiter) value.push(lines[i]);
+      outputs[name] = value.join('\n');
+    } else if (line.includes('=')) {
+      outputs[line.slice(0, line.indexOf('='))] = line.slice(
+        line.indexOf('=') + 1,
+      );
+    }
+  }
+  return outputs;
+}
+
+/**
+ * @param {object} options
+ * @param {Record<string,string>} options.inputs action inputs by name
+ * @param {Record<string,string|undefined>} [options.env] extra environment
+ * @param {(chunk: string) => void} [options.onOutput] live stdout+stderr
+ */
+export async function runAction({ inputs, env = {}, onOutput }) {
+  const work = await mkdtemp(path.join(tmpdir(), 'ecr-push-run-'));
+  const files = {
+    output: path.join(work, 'output'),
+    summary: path.join(work, 'summary'),
+    state: path.join(work, 'state'),
+    home: path.join(work, 'home'),
+  };
+  await Promise.all(
+    [files.output, files.summary, files.state].map((f) => writeFile(f, '')),
+  );
+  await (await import('node:fs/promises')).mkdir(files.home);
+
+  const childEnv = {
+    ...minimalEnvironment(),
+    HOME: files.home,
+    RUNNER_TEMP: work,
+    GITHUB_ACTIONS: 'true',
+    GITHUB_OUTPUT: files.output,
+    GITHUB_STEP_SUMMARY: files.summary,
+    GITHUB_STATE: files.state,
+    ...(await inputEnvironment(inputs)),
+    ...env,
+  };
+  for (const [key, value] of Object.entries(childEnv)) {
+    if (value === undefined) delete childEnv[key];
+  }
+
+  const started = performance.now();
+  const child = spawn(nodeBinary(), [path.join(ROOT, 'dist', 'index.js')], {
+    env: childEnv,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk) => {
+    stdout += chunk;
+    onOutput?.(chunk);
+  });
+  child.stderr.setEncoding('utf8').on('data', (chunk) => {
+    stderr += chunk;
+    onOutput?.(chunk);
+  });
+  const exitCode = await new Promise((resolve) =>
+    child.on('close', (code) => resolve(code)),
+  );
+  const seconds = (performance.now() - started) / 1000;
+
+  const result = {
+    exitCode,
+    seconds,
+    stdout,
+    stderr,
+    outputs: parseOutputFile(await readFile(files.output, 'utf8')),
+    outputFile: await readFile(files.output, 'utf8'),
+    summary: await readFile(files.summary, 'utf8'),
+    state: await readFile(files.state, 'utf8'),
+    dockerConfigWritten: await exists(path.join(files.home, '.docker')),
+  };
+  await rm(work, { recursive: true, force: true });
+  return result;
+}
+
+/** The action must run on node 24, like the runner's `using: node24`. */
+export function nodeBinary() {
+  const major = Number(process.versions.node.split('.')[0]);
+  if (major >= 24) return process.execPath;
+  return path.join(ROOT, 'node_modules', 'node', 'bin', 'node');
+}
+
+// What a runner passes down, minus anything of this machine's that would
+// change the action's behaviour (AWS profiles, DOCKER_HOST, proxies).
+function minimalEnvironment() {
+  const keep = ['PATH', 'LANG', 'TZ'];
+  return Object.fromEntries(
+    keep.filter((k) => process.env[k]).map((k) => [k, process.env[k]]),
+  );
+}
+
+async function exists(file) {
+  try {
+    await (await import('node:fs/promises')).stat(file);
+    return true;
+  } catch {
+    return false;
+  }
+}
