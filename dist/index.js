@@ -105862,36 +105862,38 @@ async function pushReference(engine, target, registryAuth, sink) {
     }
 }
 /**
- * Pushes every target at once: the engine shares layer uploads between
- * concurrent pushes, so the extra tags cost little more than a manifest.
- * The first push logs live; the others' lines are held and written in
- * their own group once the first is done, so groups never interleave.
+ * Pushes the first target alone, logging live, so its layers are uploaded
+ * once; then the other tags at once, since they only add manifests. (The
+ * engine does not share uploads between concurrent pushes, and concurrent
+ * uploads of one blob can fail on the registry side.) The other pushes'
+ * lines are held and written in one group per reference, never interleaved.
  */
 async function pushAll(engine, targets, registryAuth) {
-    const held = targets.map(() => []);
+    const [first, ...others] = targets;
+    if (!first)
+        return [];
     const live = { info: info, debug: core_debug };
-    startGroup(`Pushing ${referenceOf(targets[0])}`);
-    const pushes = targets.map((target, index) => {
-        const sink = index === 0
-            ? live
-            : {
-                info: (line) => held[index].push(['info', line]),
-                debug: (line) => held[index].push(['debug', line]),
-            };
-        // Settled at once, so that a failure of a held push is never unhandled.
-        return settle(pushReference(engine, target, registryAuth, sink));
-    });
-    const results = [await pushes[0]];
-    endGroup();
-    for (let index = 1; index < targets.length; index++) {
+    const pushed = [
+        await group(`Pushing ${referenceOf(first)}`, () => pushReference(engine, first, registryAuth, live)),
+    ];
+    const held = others.map(() => []);
+    // Settled at once, so that no failure goes unhandled while we wait.
+    const pushes = others.map((target, index) => settle(pushReference(engine, target, registryAuth, {
+        info: (line) => held[index].push(['info', line]),
+        debug: (line) => held[index].push(['debug', line]),
+    })));
+    const failures = [];
+    for (const [index, target] of others.entries()) {
         const result = await pushes[index];
-        await group(`Pushing ${referenceOf(targets[index])}`, async () => {
-            for (const [level, line] of held[index])
-                live[level](line);
-        });
-        results.push(result);
+        startGroup(`Pushing ${referenceOf(target)}`);
+        for (const [level, line] of held[index])
+            live[level](line);
+        endGroup();
+        if (result.ok)
+            pushed.push(result.value);
+        else
+            failures.push(result.error);
     }
-    const failures = results.flatMap((result) => result.ok ? [] : [result.error]);
     if (failures.length === 1)
         throw failures[0];
     if (failures.length > 1) {
@@ -105900,7 +105902,7 @@ async function pushAll(engine, targets, registryAuth) {
                 .map((error) => error instanceof Error ? error.message : String(error))
                 .join(' | '));
     }
-    return results.map((result) => result.value);
+    return pushed;
 }
 function settle(promise) {
     return promise.then((value) => ({ ok: true, value }), (error) => ({ ok: false, error }));

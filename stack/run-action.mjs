@@ -32,6 +32,7 @@ export async function inputEnvironment(inputs) {
 
 /** Reads a GITHUB_OUTPUT file (name=value and name<<DELIMITER blocks). */
 export function parseOutputFile(text) {
+  /** @type {Record<string, string>} */
   const outputs = {};
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {

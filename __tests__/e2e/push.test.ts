@@ -1,0 +1,209 @@
+import { EngineClient } from '../../src/engine/client.js';
+import { consumePushStream } from '../../src/push-stream.js';
+import { makeImage, registryDigest } from '../../stack/stack.mjs';
+import {
+  AWS_TEST_CREDENTIALS,
+  bringUpStack,
+  errorAnnotations,
+  expectNoSecrets,
+  runAction,
+  secretForms,
+  startEcrStandIn,
+  type Stack,
+} from './helpers.js';
+
+// Unique per run, so a re-run never passes on what an earlier run pushed.
+const RUN = Date.now().toString(36);
+const IMAGE = `e2e-app:${RUN}`;
+const HOST = '123456789012.dkr.ecr.us-east-1.amazonaws.com';
+
+let stack: Stack;
+let ecr: Awaited<ReturnType<typeof startEcrStandIn>>;
+let env: Record<string, string>;
+
+beforeAll(async () => {
+  stack = await bringUpStack();
+  await makeImage(IMAGE, 3);
+  ecr = await startEcrStandIn({ password: stack.password });
+  env = { ...AWS_TEST_CREDENTIALS, AWS_ENDPOINT_URL_ECR: ecr.endpoint };
+}, 15 * 60_000);
+
+afterAll(async () => {
+  await ecr?.close();
+});
+
+test('the stack password makes wrongly encoded headers fail on the real engine', async () => {
+  // Guards the fixture: were the header's standard base64 free of + and /,
+  // or its JSON a multiple of 3 bytes long, a wrong encoding would pass the
+  // tests below too.
+  const json = JSON.stringify({
+    username: 'AWS',
+    password: stack.password,
+    serveraddress: HOST,
+  });
+  const standard = Buffer.from(json).toString('base64');
+  expect(standard).toMatch(/[+/]/);
+  expect(json.length % 3).not.toBe(0);
+  const unpadded = Buffer.from(json).toString('base64url');
+
+  const engine = await EngineClient.connect({
+    kind: 'unix',
+    socketPath: stack.dockerSocket,
+  });
+  try {
+    const image = await engine.inspectImage(IMAGE);
+    for (const header of [standard, unpadded]) {
+      await engine.tagImage(image!.id, `${HOST}/e2e-bad-header`, RUN);
+      const stream = await engine.pushImage(
+        `${HOST}/e2e-bad-header`,
+        RUN,
+        header,
+      );
+      await expect(consumePushStream(stream, () => {})).rejects.toThrow(
+        /no basic auth credentials/,
+      );
+    }
+  } finally {
+    await engine.close();
+  }
+});
+
+test('pushes every tag, reports digests the registry really holds, leaks nothing', async () => {
+  const result = await runAction({
+    inputs: {
+      image: IMAGE,
+      tags: `${RUN}-a\n${RUN}-b, ${RUN}-c`,
+      region: 'us-east-1',
+    },
+    env: { ...env, RUNNER_DEBUG: '1' },
+  });
+  expect(errorAnnotations(result)).toEqual([]);
+  expect(result.exitCode).toBe(0);
+
+  const repository = 'e2e-app';
+  const references = ['a', 'b', 'c'].map(
+    (t) => `${HOST}/${repository}:${RUN}-${t}`,
+  );
+  expect(result.outputs).toEqual({
+    registry: HOST,
+    'image-uri': references[0],
+    'image-uris': references.join('\n'),
+    digest: expect.stringMatching(/^sha256:[a-f0-9]{64}$/),
+  });
+  for (const tag of ['a', 'b', 'c']) {
+    expect(await registryDigest(stack, HOST, repository, `${RUN}-${tag}`)).toBe(
+      result.outputs.digest,
+    );
+  }
+  expect(result.summary).toContain(result.outputs.digest);
+  expect(result.summary).toContain(references[2]);
+  expect(result.dockerConfigWritten).toBe(false);
+  expectNoSecrets(result, secretForms(stack.password, HOST));
+
+  // Readable log: groups per reference, layer states, no raw JSON outside debug.
+  const log = result.stdout
+    .split('\n')
+    .filter((l) => !l.startsWith('::debug::') && !l.startsWith('::add-mask::'));
+  expect(log.filter((l) => l.startsWith('::group::Pushing '))).toHaveLength(3);
+  expect(
+    log.some(
+      (l) => /^[a-f0-9]{12}: Pushed$/.test(l) || /Layer already exists/.test(l),
+    ),
+  ).toBe(true);
+  expect(log.filter((l) => l.trimStart().startsWith('{'))).toEqual([]);
+});
+
+test('defaults: repository and tag come from image, region from AWS_REGION', async () => {
+  const result = await runAction({
+    inputs: { image: IMAGE },
+    env: { ...env, AWS_REGION: 'us-east-1' },
+  });
+  expect(result.exitCode).toBe(0);
+  expect(result.outputs['image-uri']).toBe(`${HOST}/e2e-app:${RUN}`);
+  expect(await registryDigest(stack, HOST, 'e2e-app', RUN)).toBe(
+    result.outputs.digest,
+  );
+});
+
+test.each([
+  [
+    { image: `e2e-missing:${RUN}` },
+    /Image "e2e-missing:.*" is not in the Docker engine/,
+  ],
+  [
+    { image: IMAGE, 'docker-host': 'unix:///run/no-such-docker.sock' },
+    /No Docker engine socket at unix:\/\/\/run\/no-such-docker.sock/,
+  ],
+  [{ image: IMAGE, tags: 'ok,../../x' }, /invalid tag: "..\/..\/x"/],
+  [{ image: 'e2e-app:bad?tag=x' }, /not a valid Docker image reference/],
+])('fails with one clear error: %j', async (inputs, message) => {
+  const result = await runAction({
+    inputs: { region: 'us-east-1', ...inputs },
+    env,
+  });
+  expect(result.exitCode).toBe(1);
+  const errors = errorAnnotations(result);
+  expect(errors).toHaveLength(1);
+  expect(errors[0]).toMatch(message);
+  expect(result.stdout + result.stderr).not.toMatch(/\n\s+at .*\.js:\d+/);
+  expect(result.outputFile).toBe('');
+});
+
+test('no region is a clear error before any network call', async () => {
+  const before = ecr.requests.length;
+  const result = await runAction({ inputs: { image: IMAGE }, env });
+  expect(result.exitCode).toBe(1);
+  expect(errorAnnotations(result)).toEqual([
+    expect.stringMatching(/No AWS region/),
+  ]);
+  expect(ecr.requests.length).toBe(before);
+});
+
+test('ECR denying GetAuthorizationToken names the missing IAM action', async () => {
+  const denying = await startEcrStandIn({
+    password: stack.password,
+    overrides: {
+      GetAuthorizationToken: () => ({
+        status: 400,
+        body: {
+          __type: 'AccessDeniedException',
+          message:
+            'User is not authorized to perform: ecr:GetAuthorizationToken',
+        },
+      }),
+    },
+  });
+  try {
+    const result = await runAction({
+      inputs: { image: IMAGE, region: 'us-east-1' },
+      env: { ...env, AWS_ENDPOINT_URL_ECR: denying.endpoint },
+    });
+    expect(result.exitCode).toBe(1);
+    expect(errorAnnotations(result)).toEqual([
+      expect.stringMatching(/"ecr:GetAuthorizationToken"/),
+    ]);
+  } finally {
+    await denying.close();
+  }
+});
+
+test('a password the registry rejects fails the step, and is not leaked', async () => {
+  const wrong = await startEcrStandIn({ password: stack.otherPassword });
+  try {
+    const result = await runAction({
+      inputs: { image: IMAGE, tags: `${RUN}-rejected`, region: 'us-east-1' },
+      env: { ...env, AWS_ENDPOINT_URL_ECR: wrong.endpoint },
+    });
+    expect(result.exitCode).toBe(1);
+    expect(errorAnnotations(result)).toEqual([
+      expect.stringMatching(/^Pushing .*:.*-rejected failed: /),
+    ]);
+    expect(result.outputFile).toBe('');
+    expectNoSecrets(result, secretForms(stack.otherPassword, HOST));
+    expect(
+      await registryDigest(stack, HOST, 'e2e-app', `${RUN}-rejected`),
+    ).toBeUndefined();
+  } finally {
+    await wrong.close();
+  }
+});
