@@ -6,6 +6,8 @@ function withInputs(inputs: Record<string, string>, run: () => void) {
   for (const key of Object.keys(process.env)) {
     if (key.startsWith('INPUT_')) delete process.env[key];
   }
+  // The runner fills in action.yml defaults.
+  process.env['INPUT_MAX-ATTEMPTS'] = '3';
   for (const [name, value] of Object.entries(inputs)) {
     process.env[`INPUT_${name.toUpperCase()}`] = value;
   }
@@ -32,6 +34,7 @@ describe('readInputs', () => {
       tags: ['123'],
       region: 'eu-west-1',
       dockerHost: 'unix:///var/run/docker.sock',
+      maxAttempts: 3,
     });
   });
 
@@ -107,6 +110,16 @@ describe('readInputs', () => {
     ],
     [{ image: 'app' }, {}, /No AWS region/],
     [{ image: 'app', region: 'us east 1' }, {}, /is not an AWS region name/],
+    [
+      { image: 'app', 'max-attempts': '0' },
+      { AWS_REGION: 'us-east-1' },
+      /"max-attempts" must be a whole number from 1 to 10/,
+    ],
+    [
+      { image: 'app', 'max-attempts': 'three' },
+      { AWS_REGION: 'us-east-1' },
+      /"max-attempts"/,
+    ],
   ])('rejects %j', (inputs, env, message) => {
     expect(() => read(inputs, env)).toThrow(message);
   });

@@ -102024,7 +102024,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6351);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7703);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -102033,7 +102033,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 6351:
+/***/ 7703:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -104885,7 +104885,7 @@ function error(message, properties = {}) {
  * @param properties optional properties to add to the annotation.
  */
 function warning(message, properties = {}) {
-    issueCommand('warning', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+    command_issueCommand('warning', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
  * Adds a notice issue
@@ -105006,7 +105006,8 @@ function describeFailure(thrown) {
     if (thrown instanceof ActionError)
         return thrown.message;
     if (thrown instanceof Error) {
-        return `Unexpected ${thrown.name}: ${thrown.message}. Please report this with the step log.`;
+        const message = thrown.message.replace(/\.+$/, '');
+        return `Unexpected ${thrown.name}: ${message}. Please report this with the step log.`;
     }
     return `Unexpected failure: ${String(thrown)}. Please report this with the step log.`;
 }
@@ -105271,6 +105272,7 @@ function readInputs(env = process.env) {
         tags: readTags(image),
         region: readRegion(env),
         dockerHost: getInput('docker-host') || env.DOCKER_HOST || DEFAULT_DOCKER_HOST,
+        maxAttempts: readMaxAttempts(),
     };
 }
 function readRepository(image) {
@@ -105321,6 +105323,14 @@ function readRegion(env) {
         throw new ActionError(`${quote(region)} is not an AWS region name. Use one such as us-east-1.`);
     }
     return region;
+}
+function readMaxAttempts() {
+    const text = getInput('max-attempts', { required: true });
+    const value = Number(text);
+    if (!/^\d+$/.test(text) || value < 1 || value > 10) {
+        throw new ActionError(`Input "max-attempts" must be a whole number from 1 to 10, not ${quote(text)}.`);
+    }
+    return value;
 }
 /** Shows a user value unambiguously, with control characters escaped. */
 function quote(value) {
@@ -105453,7 +105463,7 @@ class EngineClient {
         if (response.statusCode !== 200) {
             await this.expectOk(response, `push ${repository}:${tag}`);
         }
-        return response.body;
+        return explainStreamErrors(response.body, this.where);
     }
     async close() {
         await this.pool.close();
@@ -105471,6 +105481,15 @@ class EngineClient {
             return text ? JSON.parse(text) : undefined;
         }
         throw new ActionError(`The Docker engine could not ${action}: HTTP ${response.statusCode}: ${engineMessage(text)}`);
+    }
+}
+/** A connection that drops while the stream is read gets our message too. */
+async function* explainStreamErrors(body, where) {
+    try {
+        yield* body;
+    }
+    catch (error) {
+        throw explainConnectionError(error, where);
     }
 }
 /** Encodes each path segment; the engine routes `{name:.*}` with slashes. */
@@ -105533,7 +105552,11 @@ function explainConnectionError(error, where) {
         case 'EPERM':
             return new ActionError(`Permission denied opening ${where}. Let the runner's user use Docker (add it to the docker group), or set docker-host to a socket it may use.`, { cause: error });
         case 'ECONNREFUSED':
-            return new ActionError(`Nothing is listening at ${where}. Start the Docker engine, or fix docker-host.`, { cause: error });
+            // Also what a restarting engine answers: worth another attempt.
+            return new EngineConnectionError(`Nothing is listening at ${where}. Start the Docker engine, or fix docker-host.`, { cause: error });
+        case 'UND_ERR_BODY_TIMEOUT':
+        case 'UND_ERR_HEADERS_TIMEOUT':
+            return new EngineConnectionError(`The Docker engine at ${where} stopped answering for ${BODY_TIMEOUT_MS / 60_000} minutes. Check that the engine is running and healthy.`, { cause: error });
         default:
             return new EngineConnectionError(`Lost the connection to the Docker engine at ${where} (${code ?? describe(error)}). Check that the engine is running and healthy.`, { cause: error });
     }
@@ -105671,41 +105694,6 @@ async function writeSummary(report) {
         .write();
 }
 
-;// CONCATENATED MODULE: ./src/push-errors.ts
-
-/**
- * Adds the cause and the fix to an error the registry reported inside a push
- * stream. Texts differ by image store: the graphdriver store passes the
- * registry's code through (`name unknown: …`, `denied: …`); the containerd
- * store wraps it (`error from registry: …`).
- */
-function explainPushFailure(reference, message) {
-    const text = message.toLowerCase();
-    const failed = `Pushing ${reference} failed: ${message}`;
-    if (text.includes('no basic auth credentials')) {
-        return new ActionError(`${failed}. The engine sent no credentials to the registry: the registry host of the reference and the token's registry differ, or the engine could not read X-Registry-Auth.`);
-    }
-    if (text.includes('authorization token has expired')) {
-        return new ActionError(`${failed}. The ECR token expired during the push; run the job again.`);
-    }
-    if (text.includes('name unknown') ||
-        text.includes('does not exist in the registry')) {
-        return new ActionError(`${failed}. Create the ECR repository first (aws ecr create-repository, or infrastructure code), or fix the repository input.`);
-    }
-    if (text.includes('tag invalid') && text.includes('cannot be overwritten')) {
-        return new ActionError(`${failed}. The tag is immutable in this repository and already holds another image: push a new tag instead of reusing this one.`);
-    }
-    if (text.includes('toomanyrequests') || text.includes('rate exceeded')) {
-        return new ActionError(`${failed}. The registry is rate limiting pushes; try again later.`);
-    }
-    if (text.includes('denied') ||
-        text.includes('unauthorized') ||
-        text.includes('forbidden')) {
-        return new ActionError(`${failed}. The registry refused the push: the AWS identity needs ecr:BatchCheckLayerAvailability, ecr:InitiateLayerUpload, ecr:UploadLayerPart, ecr:CompleteLayerUpload, ecr:PutImage and ecr:BatchGetImage on this repository.`);
-    }
-    return new ActionError(`${failed}.`);
-}
-
 ;// CONCATENATED MODULE: ./src/push-stream.ts
 
 /** A push stream that broke off or could not be read: worth another attempt. */
@@ -105835,7 +105823,142 @@ class RegistryPushError extends ActionError {
     }
 }
 
+;// CONCATENATED MODULE: ./src/push-errors.ts
+
+
+
+// Registry texts differ by image store: the graphdriver store passes the
+// registry's code through (`name unknown: …`, `denied: …`); the containerd
+// store wraps it (`error from registry: …`). Matching is on lowercase text.
+const TOKEN_REFUSED = [
+    'authorization token has expired',
+    'unauthorized: authentication required',
+    'no basic auth credentials',
+];
+const TRANSIENT = [
+    'toomanyrequests',
+    'rate exceeded',
+    'received unexpected http status: 5',
+    'internal server error',
+    'bad gateway',
+    'service unavailable',
+    'gateway timeout',
+    'connection reset',
+    'broken pipe',
+    'unexpected eof',
+    'i/o timeout',
+    'tls handshake timeout',
+    'connection refused',
+    'server misbehaving',
+];
+/** Decides whether a failed push is worth another attempt. */
+function classifyPushFailure(error) {
+    if (error instanceof EngineConnectionError)
+        return 'transient';
+    if (error instanceof PushStreamError)
+        return 'transient';
+    if (error instanceof RegistryPushError) {
+        const text = error.registryMessage.toLowerCase();
+        if (TOKEN_REFUSED.some((t) => text.includes(t)))
+            return 'token';
+        if (TRANSIENT.some((t) => text.includes(t)))
+            return 'transient';
+    }
+    return 'permanent';
+}
+/**
+ * Adds the cause and the fix to a failure of one push. Called once the
+ * retries are over, so the message is the one the user reads.
+ */
+function explainPushFailure(reference, error, attempts) {
+    if (!(error instanceof RegistryPushError)) {
+        const message = error instanceof Error ? error.message : String(error);
+        const tries = attempts > 1 ? ` (after ${attempts} attempts)` : '';
+        return new ActionError(`Pushing ${reference} failed${tries}: ${message}`, {
+            cause: error,
+        });
+    }
+    const message = error.registryMessage;
+    const text = message.toLowerCase();
+    const failed = `Pushing ${reference} failed: ${message}`;
+    const because = (hint) => new ActionError(`${failed}. ${hint}`, { cause: error });
+    if (text.includes('authorization token has expired')) {
+        return because('The ECR token was refused as expired, also after fetching a new one. Check the runner clock, then run the job again.');
+    }
+    if (text.includes('no basic auth credentials') ||
+        text.includes('authentication required')) {
+        return because("The registry did not accept the ECR token, also after fetching a new one. The token must come from the registry's own account and region: check the region input and the repository's registry.");
+    }
+    if (text.includes('name unknown') ||
+        text.includes('does not exist in the registry')) {
+        return because('The ECR repository does not exist. Create it (aws ecr create-repository, or your infrastructure code), set create-repository: true, or fix the repository input.');
+    }
+    if (text.includes('tag invalid') && text.includes('cannot be overwritten')) {
+        return because('The tag is immutable and already holds another image. Push a new tag (for example the commit SHA) instead of reusing this one.');
+    }
+    if (text.includes('toomanyrequests') || text.includes('rate exceeded')) {
+        return because(`The registry is rate limiting pushes, and ${attempts} attempts did not get through. Run the job again later, or raise max-attempts.`);
+    }
+    if (text.includes('layer') && /too large|exceeds|limit/.test(text)) {
+        return because("A layer is over ECR's limit of 52,000 MiB. Spread the large files over several layers, or make them smaller.");
+    }
+    if (text.includes('denied') || text.includes('forbidden')) {
+        return because('The registry refused the push: the AWS identity needs ecr:BatchCheckLayerAvailability, ecr:InitiateLayerUpload, ecr:UploadLayerPart, ecr:CompleteLayerUpload, ecr:PutImage and ecr:BatchGetImage on this repository.');
+    }
+    if (TRANSIENT.some((t) => text.includes(t))) {
+        return because(`The registry or the network failed ${attempts} times in a row. Run the job again; if it persists, check the AWS Health Dashboard for ECR.`);
+    }
+    return new ActionError(`${failed}.`, { cause: error });
+}
+
+;// CONCATENATED MODULE: ./src/retry.ts
+
+const BASE_DELAY_MS = 1_000;
+const MAX_DELAY_MS = 20_000;
+/**
+ * Runs `operation` until it succeeds, a permanent failure occurs, or the
+ * attempts run out. Waits grow exponentially with jitter, so that jobs
+ * retrying against the same registry spread out instead of colliding.
+ */
+async function withRetries(operation, options) {
+    const warn = options.warn ?? warning;
+    const sleep = options.sleep ?? delay;
+    for (let attempt = 1;; attempt++) {
+        try {
+            return await operation(attempt);
+        }
+        catch (error) {
+            const kind = options.classify(error);
+            const last = attempt >= options.attempts;
+            if (kind === 'permanent' || last)
+                throw error;
+            if (kind === 'token' && !(await options.refreshToken()))
+                throw error;
+            const wait = backoff(attempt, options);
+            warn(`Attempt ${attempt} of ${options.attempts} at ${options.what} failed: ${reasonOf(error)}` +
+                `${kind === 'token' ? ' Fetched a new ECR token.' : ''} Retrying in ${(wait / 1000).toFixed(1)} s.`);
+            await sleep(wait);
+        }
+    }
+}
+/** Exponential backoff with "equal jitter": half fixed, half random. */
+function backoff(attempt, options) {
+    const base = options.baseDelayMs ?? BASE_DELAY_MS;
+    const max = options.maxDelayMs ?? MAX_DELAY_MS;
+    const random = options.random ?? Math.random;
+    const ceiling = Math.min(max, base * 2 ** (attempt - 1));
+    return Math.round(ceiling / 2 + (random() * ceiling) / 2);
+}
+function reasonOf(error) {
+    const text = error instanceof Error ? error.message : String(error);
+    return /[.!?]$/.test(text) ? text : `${text}.`;
+}
+function delay(ms) {
+    return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
 ;// CONCATENATED MODULE: ./src/push.ts
+
 
 
 
@@ -105844,22 +105967,38 @@ class RegistryPushError extends ActionError {
 function referenceOf(target) {
     return `${target.repository}:${target.tag}`;
 }
-/** Pushes one reference, reading the progress stream as it arrives. */
-async function pushReference(engine, target, registryAuth, sink) {
+/**
+ * Pushes one reference, reading the progress stream as it arrives, and
+ * tries again after transient failures (see classifyPushFailure).
+ */
+async function pushReference(engine, target, options, sink) {
     const reference = referenceOf(target);
-    const progress = new PushProgress({ log: (line) => sink.info(line) });
-    const stream = await engine.pushImage(target.repository, target.tag, registryAuth);
+    let header = options.session.header();
+    let attempt = 0;
     try {
-        const outcome = await consumePushStream(stream, (event) => progress.handle(event), (line) => sink.debug(JSON.stringify(line)));
-        sink.info(`Pushed ${reference} ${outcome.digest} (manifest ${formatBytes(outcome.manifestSize)})`);
-        return { reference, ...outcome };
+        return await withRetries(async () => {
+            attempt += 1;
+            header = options.session.header();
+            return await pushOnce(engine, target, header, sink);
+        }, {
+            attempts: options.attempts,
+            what: `pushing ${reference}`,
+            classify: classifyPushFailure,
+            refreshToken: () => options.session.refresh(header),
+            warn: sink.warning,
+        });
     }
     catch (error) {
-        if (error instanceof RegistryPushError) {
-            throw explainPushFailure(reference, error.registryMessage);
-        }
-        throw error;
+        throw explainPushFailure(reference, error, attempt);
     }
+}
+async function pushOnce(engine, target, header, sink) {
+    const reference = referenceOf(target);
+    const progress = new PushProgress({ log: (line) => sink.info(line) });
+    const stream = await engine.pushImage(target.repository, target.tag, header);
+    const outcome = await consumePushStream(stream, (event) => progress.handle(event), (line) => sink.debug(JSON.stringify(line)));
+    sink.info(`Pushed ${reference} ${outcome.digest} (manifest ${formatBytes(outcome.manifestSize)})`);
+    return { reference, ...outcome };
 }
 /**
  * Pushes the first target alone, logging live, so its layers are uploaded
@@ -105868,19 +106007,24 @@ async function pushReference(engine, target, registryAuth, sink) {
  * uploads of one blob can fail on the registry side.) The other pushes'
  * lines are held and written in one group per reference, never interleaved.
  */
-async function pushAll(engine, targets, registryAuth) {
+async function pushAll(engine, targets, options) {
     const [first, ...others] = targets;
     if (!first)
         return [];
-    const live = { info: info, debug: core_debug };
+    const live = {
+        info: info,
+        debug: core_debug,
+        warning: (line) => warning(line),
+    };
     const pushed = [
-        await group(`Pushing ${referenceOf(first)}`, () => pushReference(engine, first, registryAuth, live)),
+        await group(`Pushing ${referenceOf(first)}`, () => pushReference(engine, first, options, live)),
     ];
     const held = others.map(() => []);
     // Settled at once, so that no failure goes unhandled while we wait.
-    const pushes = others.map((target, index) => settle(pushReference(engine, target, registryAuth, {
+    const pushes = others.map((target, index) => settle(pushReference(engine, target, options, {
         info: (line) => held[index].push(['info', line]),
         debug: (line) => held[index].push(['debug', line]),
+        warning: (line) => held[index].push(['warning', line]),
     })));
     const failures = [];
     for (const [index, target] of others.entries()) {
@@ -105906,6 +106050,44 @@ async function pushAll(engine, targets, registryAuth) {
 }
 function settle(promise) {
     return promise.then((value) => ({ ok: true, value }), (error) => ({ ok: false, error }));
+}
+
+;// CONCATENATED MODULE: ./src/ecr-session.ts
+
+
+/**
+ * Holds the X-Registry-Auth header for one registry, and replaces the ECR
+ * token at most once when the registry refuses it. Pushes that failed with
+ * the old header while another push was already refreshing simply use the
+ * new one.
+ */
+class EcrSession {
+    region;
+    fetch;
+    current;
+    refreshing;
+    constructor(region, first, fetch = getEcrAuthorization) {
+        this.region = region;
+        this.fetch = fetch;
+        this.current = createRegistryAuthHeader(first);
+    }
+    header() {
+        return this.current;
+    }
+    /** Returns false when the token was already replaced and still failed. */
+    async refresh(failedHeader) {
+        if (failedHeader !== this.current)
+            return true;
+        if (this.refreshing) {
+            await this.refreshing;
+            return failedHeader !== this.current;
+        }
+        this.refreshing = this.fetch(this.region).then((authorization) => {
+            this.current = createRegistryAuthHeader(authorization);
+        });
+        await this.refreshing;
+        return true;
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/main.ts
@@ -105947,7 +106129,7 @@ async function pushToEcr(inputs) {
         const registry = authorization.serverAddress;
         const repository = `${registry}/${inputs.repository}`;
         info(`Pushing ${inputs.imageInput} (${image.id}) to ${repository} as ${inputs.tags.join(', ')}`);
-        const registryAuth = createRegistryAuthHeader(authorization);
+        const session = new EcrSession(inputs.region, authorization);
         const targets = inputs.tags.map((tag) => ({
             repository,
             tag,
@@ -105955,7 +106137,10 @@ async function pushToEcr(inputs) {
         for (const target of targets) {
             await engine.tagImage(image.id, target.repository, target.tag);
         }
-        const pushed = await pushAll(engine, targets, registryAuth);
+        const pushed = await pushAll(engine, targets, {
+            session,
+            attempts: inputs.maxAttempts,
+        });
         const report = { registry, pushed, imageSize: image.size };
         setOutputs(report);
         await writeSummary(report);

@@ -15,7 +15,8 @@ export class ActionError extends Error {
 export function describeFailure(thrown: unknown): string {
   if (thrown instanceof ActionError) return thrown.message;
   if (thrown instanceof Error) {
-    return `Unexpected ${thrown.name}: ${thrown.message}. Please report this with the step log.`;
+    const message = thrown.message.replace(/\.+$/, '');
+    return `Unexpected ${thrown.name}: ${message}. Please report this with the step log.`;
   }
   return `Unexpected failure: ${String(thrown)}. Please report this with the step log.`;
 }

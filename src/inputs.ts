@@ -15,6 +15,8 @@ export interface Inputs {
   tags: string[];
   region: string;
   dockerHost: string;
+  /** Attempts per pushed reference, the first included. */
+  maxAttempts: number;
 }
 
 const DEFAULT_DOCKER_HOST = 'unix:///var/run/docker.sock';
@@ -42,6 +44,7 @@ export function readInputs(env: NodeJS.ProcessEnv = process.env): Inputs {
     region: readRegion(env),
     dockerHost:
       core.getInput('docker-host') || env.DOCKER_HOST || DEFAULT_DOCKER_HOST,
+    maxAttempts: readMaxAttempts(),
   };
 }
 
@@ -107,6 +110,17 @@ function readRegion(env: NodeJS.ProcessEnv): string {
     );
   }
   return region;
+}
+
+function readMaxAttempts(): number {
+  const text = core.getInput('max-attempts', { required: true });
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || value < 1 || value > 10) {
+    throw new ActionError(
+      `Input "max-attempts" must be a whole number from 1 to 10, not ${quote(text)}.`,
+    );
+  }
+  return value;
 }
 
 /** Shows a user value unambiguously, with control characters escaped. */

@@ -7,7 +7,7 @@ import { readInputs, type Inputs } from './inputs.js';
 import { setOutputs, writeSummary } from './outputs.js';
 import { pushAll, type PushTarget } from './push.js';
 import { formatLocalImage } from './reference.js';
-import { createRegistryAuthHeader } from './registry-auth.js';
+import { EcrSession } from './ecr-session.js';
 
 /** The one error boundary: whatever is thrown fails the step, once. */
 export async function run(): Promise<void> {
@@ -37,7 +37,7 @@ async function pushToEcr(inputs: Inputs): Promise<void> {
     core.info(
       `Pushing ${inputs.imageInput} (${image.id}) to ${repository} as ${inputs.tags.join(', ')}`,
     );
-    const registryAuth = createRegistryAuthHeader(authorization);
+    const session = new EcrSession(inputs.region, authorization);
     const targets: PushTarget[] = inputs.tags.map((tag) => ({
       repository,
       tag,
@@ -45,7 +45,10 @@ async function pushToEcr(inputs: Inputs): Promise<void> {
     for (const target of targets) {
       await engine.tagImage(image.id, target.repository, target.tag);
     }
-    const pushed = await pushAll(engine, targets, registryAuth);
+    const pushed = await pushAll(engine, targets, {
+      session,
+      attempts: inputs.maxAttempts,
+    });
     const report = { registry, pushed, imageSize: image.size };
     setOutputs(report);
     await writeSummary(report);

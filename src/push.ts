@@ -1,9 +1,11 @@
 import * as core from '@actions/core';
 import type { EngineClient } from './engine/client.js';
 import { ActionError } from './errors.js';
-import { explainPushFailure } from './push-errors.js';
+import type { EcrSession } from './ecr-session.js';
+import { classifyPushFailure, explainPushFailure } from './push-errors.js';
 import { formatBytes, PushProgress } from './push-progress.js';
-import { consumePushStream, RegistryPushError } from './push-stream.js';
+import { consumePushStream } from './push-stream.js';
+import { withRetries } from './retry.js';
 
 export interface PushTarget {
   /** Registry host and repository path, e.g. 1234….amazonaws.com/app */
@@ -24,38 +26,66 @@ export function referenceOf(target: PushTarget): string {
 interface LogSink {
   info(line: string): void;
   debug(line: string): void;
+  warning(line: string): void;
 }
 
-/** Pushes one reference, reading the progress stream as it arrives. */
+export interface PushOptions {
+  session: EcrSession;
+  /** Total attempts per reference, the first included. */
+  attempts: number;
+}
+
+/**
+ * Pushes one reference, reading the progress stream as it arrives, and
+ * tries again after transient failures (see classifyPushFailure).
+ */
 export async function pushReference(
   engine: EngineClient,
   target: PushTarget,
-  registryAuth: string,
+  options: PushOptions,
+  sink: LogSink,
+): Promise<PushedReference> {
+  const reference = referenceOf(target);
+  let header = options.session.header();
+  let attempt = 0;
+  try {
+    return await withRetries(
+      async () => {
+        attempt += 1;
+        header = options.session.header();
+        return await pushOnce(engine, target, header, sink);
+      },
+      {
+        attempts: options.attempts,
+        what: `pushing ${reference}`,
+        classify: classifyPushFailure,
+        refreshToken: () => options.session.refresh(header),
+        warn: sink.warning,
+      },
+    );
+  } catch (error) {
+    throw explainPushFailure(reference, error, attempt);
+  }
+}
+
+async function pushOnce(
+  engine: EngineClient,
+  target: PushTarget,
+  header: string,
   sink: LogSink,
 ): Promise<PushedReference> {
   const reference = referenceOf(target);
   const progress = new PushProgress({ log: (line) => sink.info(line) });
-  const stream = await engine.pushImage(
-    target.repository,
-    target.tag,
-    registryAuth,
+  const stream = await engine.pushImage(target.repository, target.tag, header);
+  const outcome = await consumePushStream(
+    stream,
+    (event) => progress.handle(event),
+    (line) => sink.debug(JSON.stringify(line)),
   );
-  try {
-    const outcome = await consumePushStream(
-      stream,
-      (event) => progress.handle(event),
-      (line) => sink.debug(JSON.stringify(line)),
-    );
-    sink.info(
-      `Pushed ${reference} ${outcome.digest} (manifest ${formatBytes(outcome.manifestSize)})`,
-    );
-    return { reference, ...outcome };
-  } catch (error) {
-    if (error instanceof RegistryPushError) {
-      throw explainPushFailure(reference, error.registryMessage);
-    }
-    throw error;
-  }
+  sink.info(
+    `Pushed ${reference} ${outcome.digest} (manifest ${formatBytes(outcome.manifestSize)})`,
+  );
+  return { reference, ...outcome };
 }
 
 /**
@@ -68,14 +98,18 @@ export async function pushReference(
 export async function pushAll(
   engine: EngineClient,
   targets: PushTarget[],
-  registryAuth: string,
+  options: PushOptions,
 ): Promise<PushedReference[]> {
   const [first, ...others] = targets;
   if (!first) return [];
-  const live: LogSink = { info: core.info, debug: core.debug };
+  const live: LogSink = {
+    info: core.info,
+    debug: core.debug,
+    warning: (line) => core.warning(line),
+  };
   const pushed = [
     await core.group(`Pushing ${referenceOf(first)}`, () =>
-      pushReference(engine, first, registryAuth, live),
+      pushReference(engine, first, options, live),
     ),
   ];
 
@@ -83,9 +117,10 @@ export async function pushAll(
   // Settled at once, so that no failure goes unhandled while we wait.
   const pushes = others.map((target, index) =>
     settle(
-      pushReference(engine, target, registryAuth, {
+      pushReference(engine, target, options, {
         info: (line) => held[index]!.push(['info', line]),
         debug: (line) => held[index]!.push(['debug', line]),
+        warning: (line) => held[index]!.push(['warning', line]),
       }),
     ),
   );

@@ -3,7 +3,15 @@
 // filled in, GITHUB_OUTPUT and GITHUB_STEP_SUMMARY files, node 24, and a
 // HOME of its own so that any write to ~/.docker would be seen.
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import {
+  chown,
+  mkdir,
+  mkdtemp,
+  readFile,
+  rm,
+  stat,
+  writeFile,
+} from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -57,8 +65,21 @@ export function parseOutputFile(text) {
  * @param {Record<string,string>} options.inputs action inputs by name
  * @param {Record<string,string|undefined>} [options.env] extra environment
  * @param {(chunk: string) => void} [options.onOutput] live stdout+stderr
+ * @param {boolean} [options.sandboxed] run under Node's permission model:
+ *   no child processes, no writes but to the runner's command files
+ * @param {number} [options.uid] run as this user (files are handed to it)
+ * @param {string} [options.entry] the bundle to run (default dist/index.js)
+ * @param {string} [options.node] the node binary (default: node 24)
  */
-export async function runAction({ inputs, env = {}, onOutput }) {
+export async function runAction({
+  inputs,
+  env = {},
+  onOutput,
+  sandboxed,
+  uid,
+  entry = path.join(ROOT, 'dist', 'index.js'),
+  node = nodeBinary(),
+}) {
   const work = await mkdtemp(path.join(tmpdir(), 'ecr-push-run-'));
   const files = {
     output: path.join(work, 'output'),
@@ -69,7 +90,11 @@ export async function runAction({ inputs, env = {}, onOutput }) {
   await Promise.all(
     [files.output, files.summary, files.state].map((f) => writeFile(f, '')),
   );
-  await (await import('node:fs/promises')).mkdir(files.home);
+  await mkdir(files.home);
+  if (uid !== undefined) {
+    for (const file of [work, ...Object.values(files)])
+      await chown(file, uid, uid);
+  }
 
   const childEnv = {
     ...minimalEnvironment(),
@@ -79,6 +104,8 @@ export async function runAction({ inputs, env = {}, onOutput }) {
     GITHUB_OUTPUT: files.output,
     GITHUB_STEP_SUMMARY: files.summary,
     GITHUB_STATE: files.state,
+    // No instance metadata service here: never let the SDK look for one.
+    AWS_EC2_METADATA_DISABLED: 'true',
     ...(await inputEnvironment(inputs)),
     ...env,
   };
@@ -87,8 +114,18 @@ export async function runAction({ inputs, env = {}, onOutput }) {
   }
 
   const started = performance.now();
-  const child = spawn(nodeBinary(), [path.join(ROOT, 'dist', 'index.js')], {
+  const sandbox = [
+    '--permission',
+    '--allow-fs-read=*',
+    ...[files.output, files.summary, files.state].map(
+      (f) => `--allow-fs-write=${f}`,
+    ),
+  ];
+  const args = [...(sandboxed ? sandbox : []), entry];
+  const child = spawn(node, args, {
     env: childEnv,
+    uid,
+    cwd: work,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -139,7 +176,7 @@ function minimalEnvironment() {
 
 async function exists(file) {
   try {
-    await (await import('node:fs/promises')).stat(file);
+    await stat(file);
     return true;
   } catch {
     return false;

@@ -102,7 +102,7 @@ export class EngineClient {
     if (response.statusCode !== 200) {
       await this.expectOk(response, `push ${repository}:${tag}`);
     }
-    return response.body;
+    return explainStreamErrors(response.body, this.where);
   }
 
   async close(): Promise<void> {
@@ -132,6 +132,18 @@ export class EngineClient {
     throw new ActionError(
       `The Docker engine could not ${action}: HTTP ${response.statusCode}: ${engineMessage(text)}`,
     );
+  }
+}
+
+/** A connection that drops while the stream is read gets our message too. */
+async function* explainStreamErrors(
+  body: AsyncIterable<Uint8Array>,
+  where: string,
+): AsyncGenerator<Uint8Array> {
+  try {
+    yield* body;
+  } catch (error) {
+    throw explainConnectionError(error, where);
   }
 }
 
@@ -209,8 +221,15 @@ export function explainConnectionError(error: unknown, where: string): Error {
         { cause: error },
       );
     case 'ECONNREFUSED':
-      return new ActionError(
+      // Also what a restarting engine answers: worth another attempt.
+      return new EngineConnectionError(
         `Nothing is listening at ${where}. Start the Docker engine, or fix docker-host.`,
+        { cause: error },
+      );
+    case 'UND_ERR_BODY_TIMEOUT':
+    case 'UND_ERR_HEADERS_TIMEOUT':
+      return new EngineConnectionError(
+        `The Docker engine at ${where} stopped answering for ${BODY_TIMEOUT_MS / 60_000} minutes. Check that the engine is running and healthy.`,
         { cause: error },
       );
     default:
