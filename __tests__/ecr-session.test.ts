@@ -14,7 +14,7 @@ const auth = (password: string) => ({
 
 test('replaces the token once; concurrent failures share the refresh', async () => {
   let fetches = 0;
-  const session = new EcrSession('us-east-1', auth('old'), async () =>
+  const session = new EcrSession(auth('old'), async () =>
     auth(`new${++fetches}`),
   );
   const old = session.header();

@@ -28,8 +28,8 @@ test('returns the registry host and masked credentials', async () => {
     ],
   });
   const auth = await getEcrAuthorization(
-    'us-east-1',
     new ECRClient({ region: 'us-east-1' }),
+    'us-east-1',
   );
   expect(auth).toMatchObject({
     username: 'AWS',
@@ -55,19 +55,19 @@ test.each([
   ['ThrottlingException', /kept throttling.*AWS_MAX_ATTEMPTS/],
   [
     'SomethingElse',
-    /Could not get an ECR authorization token in us-east-1: SomethingElse/,
+    /Could not get an authorization token from ECR in us-east-1: SomethingElse/,
   ],
 ])('%s gets its own message', async (name, message) => {
   failWith(name);
   await expect(
-    getEcrAuthorization('us-east-1', new ECRClient({ region: 'us-east-1' })),
+    getEcrAuthorization(new ECRClient({ region: 'us-east-1' }), 'us-east-1'),
   ).rejects.toThrow(message);
 });
 
 test('an answer without token is an error', async () => {
   ecr.on(GetAuthorizationTokenCommand).resolves({ authorizationData: [] });
   await expect(
-    getEcrAuthorization('us-east-1', new ECRClient({ region: 'us-east-1' })),
+    getEcrAuthorization(new ECRClient({ region: 'us-east-1' }), 'us-east-1'),
   ).rejects.toThrow(/without a token/);
 });
 

@@ -8,6 +8,8 @@ function withInputs(inputs: Record<string, string>, run: () => void) {
   }
   // The runner fills in action.yml defaults.
   process.env['INPUT_MAX-ATTEMPTS'] = '3';
+  process.env['INPUT_CREATE-REPOSITORY'] = 'false';
+  process.env['INPUT_IMAGE-TAG-MUTABILITY'] = 'MUTABLE';
   for (const [name, value] of Object.entries(inputs)) {
     process.env[`INPUT_${name.toUpperCase()}`] = value;
   }
@@ -31,7 +33,7 @@ describe('readInputs', () => {
     const inputs = read({ image: 'keyword-dev:123', region: 'eu-west-1' });
     expect(inputs).toMatchObject({
       repository: 'keyword-dev',
-      tags: ['123'],
+      tags: [{ kind: 'tag', tag: '123' }],
       region: 'eu-west-1',
       dockerHost: 'unix:///var/run/docker.sock',
       maxAttempts: 3,
@@ -41,7 +43,7 @@ describe('readInputs', () => {
   test('drops the registry host of image for the repository; latest without tag', () => {
     const inputs = read({ image: 'ghcr.io/org/app', region: 'us-east-1' });
     expect(inputs.repository).toBe('org/app');
-    expect(inputs.tags).toEqual(['latest']);
+    expect(inputs.tags).toEqual([{ kind: 'tag', tag: 'latest' }]);
   });
 
   test('reads tags split by newlines and commas, trimmed and unique', () => {
@@ -50,7 +52,11 @@ describe('readInputs', () => {
       tags: ' a, b\n\nc ,a\n',
       region: 'us-east-1',
     });
-    expect(inputs.tags).toEqual(['a', 'b', 'c']);
+    expect(inputs.tags.map((t) => t.kind === 'tag' && t.tag)).toEqual([
+      'a',
+      'b',
+      'c',
+    ]);
   });
 
   test('takes the region from AWS_REGION, then AWS_DEFAULT_REGION', () => {
@@ -86,12 +92,12 @@ describe('readInputs', () => {
     [
       { image: 'app', tags: 'ok,bad tag' },
       { AWS_REGION: 'us-east-1' },
-      /invalid tag: "bad tag"/,
+      /"bad tag", which is neither a tag nor a reference/,
     ],
     [
       { image: 'app', tags: '../x' },
       { AWS_REGION: 'us-east-1' },
-      /invalid tag: "..\/x"/,
+      /"..\/x", which is neither a tag nor a reference/,
     ],
     [
       { image: 'app', repository: 'a--b' },

@@ -28090,6 +28090,1666 @@ module.exports = {
 
 /***/ }),
 
+/***/ 9821:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+var __webpack_unused_export__;
+const { awsEndpointFunctions, emitWarningIfUnsupportedVersion: emitWarningIfUnsupportedVersion$1, createDefaultUserAgentProvider, NODE_APP_ID_CONFIG_OPTIONS, getAwsRegionExtensionConfiguration, resolveAwsRegionExtensionConfiguration, resolveUserAgentConfig, resolveHostHeaderConfig, getUserAgentPlugin, getHostHeaderPlugin, getLoggerPlugin, getRecursionDetectionPlugin } = __nccwpck_require__(5152);
+const { getHttpAuthSchemeEndpointRuleSetPlugin, DefaultIdentityProviderConfig, getHttpSigningPlugin, createPaginator } = __nccwpck_require__(402);
+const { normalizeProvider, getSmithyContext, ServiceException, NoOpLogger, emitWarningIfUnsupportedVersion, loadConfigsForDefaultMode, getDefaultExtensionConfiguration, resolveDefaultRuntimeConfig, Client, makeBuilder, createAggregatedClient } = __nccwpck_require__(2658);
+const { Command: $Command } = __nccwpck_require__(2658);
+__webpack_unused_export__ = $Command;
+__webpack_unused_export__ = Client;
+const { resolveDefaultsModeConfig, loadConfig, NODE_USE_FIPS_ENDPOINT_CONFIG_OPTIONS, NODE_USE_DUALSTACK_ENDPOINT_CONFIG_OPTIONS, NODE_REGION_CONFIG_OPTIONS, NODE_REGION_CONFIG_FILE_OPTIONS, resolveRegionConfig } = __nccwpck_require__(7291);
+const { BinaryDecisionDiagram, EndpointCache, decideEndpoint, customEndpointFunctions, resolveEndpointConfig, getEndpointPlugin } = __nccwpck_require__(2085);
+const { parseUrl, getHttpHandlerExtensionConfiguration, resolveHttpHandlerRuntimeConfig, getContentLengthPlugin } = __nccwpck_require__(3422);
+const { DEFAULT_RETRY_MODE, NODE_RETRY_MODE_CONFIG_OPTIONS, NODE_MAX_ATTEMPT_CONFIG_OPTIONS, resolveRetryConfig, getRetryPlugin } = __nccwpck_require__(3609);
+const { TypeRegistry, getSchemaSerdePlugin } = __nccwpck_require__(6890);
+const { resolveAwsSdkSigV4Config, AwsSdkSigV4Signer, NODE_AUTH_SCHEME_PREFERENCE_OPTIONS } = __nccwpck_require__(7523);
+const { defaultProvider } = __nccwpck_require__(5861);
+const { toUtf8, fromUtf8, toBase64, fromBase64, calculateBodyLength } = __nccwpck_require__(2430);
+const { streamCollector, NodeHttpHandler } = __nccwpck_require__(1279);
+const { AwsJson1_1Protocol } = __nccwpck_require__(7288);
+const { Sha256 } = __nccwpck_require__(9542);
+
+const defaultECRPUBLICHttpAuthSchemeParametersProvider = async (config, context, input) => {
+    return {
+        operation: getSmithyContext(context).operation,
+        region: await normalizeProvider(config.region)() || (() => {
+            throw new Error("expected `region` to be configured for `aws.auth#sigv4`");
+        })(),
+    };
+};
+function createAwsAuthSigv4HttpAuthOption(authParameters) {
+    return {
+        schemeId: "aws.auth#sigv4",
+        signingProperties: {
+            name: "ecr-public",
+            region: authParameters.region,
+        },
+        propertiesExtractor: (config, context) => ({
+            signingProperties: {
+                config,
+                context,
+            },
+        }),
+    };
+}
+const defaultECRPUBLICHttpAuthSchemeProvider = (authParameters) => {
+    const options = [];
+    switch (authParameters.operation) {
+        default: {
+            options.push(createAwsAuthSigv4HttpAuthOption(authParameters));
+        }
+    }
+    return options;
+};
+const resolveHttpAuthSchemeConfig = (config) => {
+    const config_0 = resolveAwsSdkSigV4Config(config);
+    return Object.assign(config_0, {
+        authSchemePreference: normalizeProvider(config.authSchemePreference ?? []),
+    });
+};
+
+const resolveClientEndpointParameters = (options) => {
+    return Object.assign(options, {
+        useDualstackEndpoint: options.useDualstackEndpoint ?? false,
+        useFipsEndpoint: options.useFipsEndpoint ?? false,
+        defaultSigningName: "ecr-public",
+    });
+};
+const commonParams = {
+    UseFIPS: { type: "builtInParams", name: "useFipsEndpoint" },
+    Endpoint: { type: "builtInParams", name: "endpoint" },
+    Region: { type: "builtInParams", name: "region" },
+    UseDualStack: { type: "builtInParams", name: "useDualstackEndpoint" },
+};
+
+var version = "3.1107.0";
+var packageInfo = {
+	version: version};
+
+const k = "ref";
+const a = -1, b = true, c = "isSet", d = "PartitionResult", e = "booleanEquals", f = "getAttr", g = { [k]: "Endpoint" }, h = { [k]: d }, i = {}, j = [{ [k]: "Region" }];
+const _data = {
+    conditions: [
+        [c, [g]],
+        [c, j],
+        ["aws.partition", j, d],
+        [e, [{ [k]: "UseFIPS" }, b]],
+        [e, [{ [k]: "UseDualStack" }, b]],
+        [e, [{ fn: f, argv: [h, "supportsDualStack"] }, b]],
+        [e, [{ fn: f, argv: [h, "supportsFIPS"] }, b]],
+        ["stringEquals", [{ fn: f, argv: [h, "name"] }, "aws"]]
+    ],
+    results: [
+        [a],
+        [a, "Invalid Configuration: FIPS and custom endpoint are not supported"],
+        [a, "Invalid Configuration: Dualstack and custom endpoint are not supported"],
+        [g, i],
+        ["https://api.ecr-public-fips.{Region}.{PartitionResult#dualStackDnsSuffix}", i],
+        [a, "FIPS and DualStack are enabled, but this partition does not support one or both"],
+        ["https://api.ecr-public-fips.{Region}.{PartitionResult#dnsSuffix}", i],
+        [a, "FIPS is enabled but this partition does not support FIPS"],
+        ["https://ecr-public.{Region}.api.aws", i],
+        ["https://api.ecr-public.{Region}.{PartitionResult#dualStackDnsSuffix}", i],
+        [a, "DualStack is enabled but this partition does not support DualStack"],
+        ["https://api.ecr-public.{Region}.{PartitionResult#dnsSuffix}", i],
+        [a, "Invalid Configuration: Missing Region"]
+    ]
+};
+const root = 2;
+const r = 100_000_000;
+const nodes = new Int32Array([
+    -1, 1, -1,
+    0, 13, 3,
+    1, 4, r + 12,
+    2, 5, r + 12,
+    3, 9, 6,
+    4, 7, r + 11,
+    5, 8, r + 10,
+    7, r + 8, r + 9,
+    4, 11, 10,
+    6, r + 6, r + 7,
+    5, 12, r + 5,
+    6, r + 4, r + 5,
+    3, r + 1, 14,
+    4, r + 2, r + 3,
+]);
+const bdd = BinaryDecisionDiagram.from(nodes, root, _data.conditions, _data.results);
+
+const cache = new EndpointCache({
+    size: 50,
+    params: ["Endpoint", "Region", "UseDualStack", "UseFIPS"],
+});
+const defaultEndpointResolver = (endpointParams, context = {}) => {
+    return cache.get(endpointParams, () => decideEndpoint(bdd, {
+        endpointParams: endpointParams,
+        logger: context.logger,
+    }));
+};
+customEndpointFunctions.aws = awsEndpointFunctions;
+
+class ECRPUBLICServiceException extends ServiceException {
+    constructor(options) {
+        super(options);
+        Object.setPrototypeOf(this, ECRPUBLICServiceException.prototype);
+    }
+}
+
+class InvalidParameterException extends ECRPUBLICServiceException {
+    name = "InvalidParameterException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "InvalidParameterException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InvalidParameterException.prototype);
+    }
+}
+class RegistryNotFoundException extends ECRPUBLICServiceException {
+    name = "RegistryNotFoundException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "RegistryNotFoundException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, RegistryNotFoundException.prototype);
+    }
+}
+class RepositoryNotFoundException extends ECRPUBLICServiceException {
+    name = "RepositoryNotFoundException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "RepositoryNotFoundException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, RepositoryNotFoundException.prototype);
+    }
+}
+class ServerException extends ECRPUBLICServiceException {
+    name = "ServerException";
+    $fault = "server";
+    constructor(opts) {
+        super({
+            name: "ServerException",
+            $fault: "server",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, ServerException.prototype);
+    }
+}
+class UnsupportedCommandException extends ECRPUBLICServiceException {
+    name = "UnsupportedCommandException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "UnsupportedCommandException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, UnsupportedCommandException.prototype);
+    }
+}
+class EmptyUploadException extends ECRPUBLICServiceException {
+    name = "EmptyUploadException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "EmptyUploadException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, EmptyUploadException.prototype);
+    }
+}
+class InvalidLayerException extends ECRPUBLICServiceException {
+    name = "InvalidLayerException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "InvalidLayerException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InvalidLayerException.prototype);
+    }
+}
+class LayerAlreadyExistsException extends ECRPUBLICServiceException {
+    name = "LayerAlreadyExistsException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "LayerAlreadyExistsException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, LayerAlreadyExistsException.prototype);
+    }
+}
+class LayerPartTooSmallException extends ECRPUBLICServiceException {
+    name = "LayerPartTooSmallException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "LayerPartTooSmallException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, LayerPartTooSmallException.prototype);
+    }
+}
+class UploadNotFoundException extends ECRPUBLICServiceException {
+    name = "UploadNotFoundException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "UploadNotFoundException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, UploadNotFoundException.prototype);
+    }
+}
+class InvalidTagParameterException extends ECRPUBLICServiceException {
+    name = "InvalidTagParameterException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "InvalidTagParameterException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InvalidTagParameterException.prototype);
+    }
+}
+class LimitExceededException extends ECRPUBLICServiceException {
+    name = "LimitExceededException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "LimitExceededException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, LimitExceededException.prototype);
+    }
+}
+class RepositoryAlreadyExistsException extends ECRPUBLICServiceException {
+    name = "RepositoryAlreadyExistsException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "RepositoryAlreadyExistsException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, RepositoryAlreadyExistsException.prototype);
+    }
+}
+class TooManyTagsException extends ECRPUBLICServiceException {
+    name = "TooManyTagsException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "TooManyTagsException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, TooManyTagsException.prototype);
+    }
+}
+class RepositoryNotEmptyException extends ECRPUBLICServiceException {
+    name = "RepositoryNotEmptyException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "RepositoryNotEmptyException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, RepositoryNotEmptyException.prototype);
+    }
+}
+class RepositoryPolicyNotFoundException extends ECRPUBLICServiceException {
+    name = "RepositoryPolicyNotFoundException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "RepositoryPolicyNotFoundException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, RepositoryPolicyNotFoundException.prototype);
+    }
+}
+class ImageNotFoundException extends ECRPUBLICServiceException {
+    name = "ImageNotFoundException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "ImageNotFoundException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, ImageNotFoundException.prototype);
+    }
+}
+class RepositoryCatalogDataNotFoundException extends ECRPUBLICServiceException {
+    name = "RepositoryCatalogDataNotFoundException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "RepositoryCatalogDataNotFoundException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, RepositoryCatalogDataNotFoundException.prototype);
+    }
+}
+class ImageAlreadyExistsException extends ECRPUBLICServiceException {
+    name = "ImageAlreadyExistsException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "ImageAlreadyExistsException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, ImageAlreadyExistsException.prototype);
+    }
+}
+class ImageDigestDoesNotMatchException extends ECRPUBLICServiceException {
+    name = "ImageDigestDoesNotMatchException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "ImageDigestDoesNotMatchException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, ImageDigestDoesNotMatchException.prototype);
+    }
+}
+class ImageTagAlreadyExistsException extends ECRPUBLICServiceException {
+    name = "ImageTagAlreadyExistsException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "ImageTagAlreadyExistsException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, ImageTagAlreadyExistsException.prototype);
+    }
+}
+class InvalidLayerPartException extends ECRPUBLICServiceException {
+    name = "InvalidLayerPartException";
+    $fault = "client";
+    registryId;
+    repositoryName;
+    uploadId;
+    lastValidByteReceived;
+    constructor(opts) {
+        super({
+            name: "InvalidLayerPartException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InvalidLayerPartException.prototype);
+        this.registryId = opts.registryId;
+        this.repositoryName = opts.repositoryName;
+        this.uploadId = opts.uploadId;
+        this.lastValidByteReceived = opts.lastValidByteReceived;
+    }
+}
+class LayersNotFoundException extends ECRPUBLICServiceException {
+    name = "LayersNotFoundException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "LayersNotFoundException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, LayersNotFoundException.prototype);
+    }
+}
+class ReferencedImagesNotFoundException extends ECRPUBLICServiceException {
+    name = "ReferencedImagesNotFoundException";
+    $fault = "client";
+    constructor(opts) {
+        super({
+            name: "ReferencedImagesNotFoundException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, ReferencedImagesNotFoundException.prototype);
+    }
+}
+
+const _AD = "AuthorizationData";
+const _BCLA = "BatchCheckLayerAvailability";
+const _BCLAR = "BatchCheckLayerAvailabilityRequest";
+const _BCLARa = "BatchCheckLayerAvailabilityResponse";
+const _BDI = "BatchDeleteImage";
+const _BDIR = "BatchDeleteImageRequest";
+const _BDIRa = "BatchDeleteImageResponse";
+const _CLU = "CompleteLayerUpload";
+const _CLUR = "CompleteLayerUploadRequest";
+const _CLURo = "CompleteLayerUploadResponse";
+const _CR = "CreateRepository";
+const _CRR = "CreateRepositoryRequest";
+const _CRRr = "CreateRepositoryResponse";
+const _DI = "DescribeImages";
+const _DIR = "DescribeImagesRequest";
+const _DIRe = "DescribeImagesResponse";
+const _DIT = "DescribeImageTags";
+const _DITR = "DescribeImageTagsRequest";
+const _DITRe = "DescribeImageTagsResponse";
+const _DR = "DeleteRepository";
+const _DRP = "DeleteRepositoryPolicy";
+const _DRPR = "DeleteRepositoryPolicyRequest";
+const _DRPRe = "DeleteRepositoryPolicyResponse";
+const _DRR = "DeleteRepositoryRequest";
+const _DRRe = "DeleteRepositoryResponse";
+const _DRRes = "DescribeRegistriesRequest";
+const _DRResc = "DescribeRegistriesResponse";
+const _DRRescr = "DescribeRepositoriesRequest";
+const _DRRescri = "DescribeRepositoriesResponse";
+const _DRe = "DescribeRegistries";
+const _DRes = "DescribeRepositories";
+const _EUE = "EmptyUploadException";
+const _GAT = "GetAuthorizationToken";
+const _GATR = "GetAuthorizationTokenRequest";
+const _GATRe = "GetAuthorizationTokenResponse";
+const _GRCD = "GetRegistryCatalogData";
+const _GRCDR = "GetRegistryCatalogDataRequest";
+const _GRCDRe = "GetRegistryCatalogDataResponse";
+const _GRCDRet = "GetRepositoryCatalogDataRequest";
+const _GRCDRete = "GetRepositoryCatalogDataResponse";
+const _GRCDe = "GetRepositoryCatalogData";
+const _GRP = "GetRepositoryPolicy";
+const _GRPR = "GetRepositoryPolicyRequest";
+const _GRPRe = "GetRepositoryPolicyResponse";
+const _I = "Image";
+const _IAEE = "ImageAlreadyExistsException";
+const _ID = "ImageDetail";
+const _IDDNME = "ImageDigestDoesNotMatchException";
+const _IDL = "ImageDetailList";
+const _IF = "ImageFailure";
+const _IFL = "ImageFailureList";
+const _II = "ImageIdentifier";
+const _IIL = "ImageIdentifierList";
+const _ILE = "InvalidLayerException";
+const _ILPE = "InvalidLayerPartException";
+const _ILU = "InitiateLayerUpload";
+const _ILUR = "InitiateLayerUploadRequest";
+const _ILURn = "InitiateLayerUploadResponse";
+const _INFE = "ImageNotFoundException";
+const _IPE = "InvalidParameterException";
+const _ITAEE = "ImageTagAlreadyExistsException";
+const _ITD = "ImageTagDetail";
+const _ITDL = "ImageTagDetailList";
+const _ITPE = "InvalidTagParameterException";
+const _K = "Key";
+const _L = "Layer";
+const _LAEE = "LayerAlreadyExistsException";
+const _LEE = "LimitExceededException";
+const _LF = "LayerFailure";
+const _LFL = "LayerFailureList";
+const _LL = "LayerList";
+const _LNFE = "LayersNotFoundException";
+const _LPTSE = "LayerPartTooSmallException";
+const _LTFR = "ListTagsForResource";
+const _LTFRR = "ListTagsForResourceRequest";
+const _LTFRRi = "ListTagsForResourceResponse";
+const _PI = "PutImage";
+const _PIR = "PutImageRequest";
+const _PIRu = "PutImageResponse";
+const _PRCD = "PutRegistryCatalogData";
+const _PRCDR = "PutRegistryCatalogDataRequest";
+const _PRCDRu = "PutRegistryCatalogDataResponse";
+const _PRCDRut = "PutRepositoryCatalogDataRequest";
+const _PRCDRute = "PutRepositoryCatalogDataResponse";
+const _PRCDu = "PutRepositoryCatalogData";
+const _R = "Registry";
+const _RA = "RegistryAlias";
+const _RAEE = "RepositoryAlreadyExistsException";
+const _RAL = "RegistryAliasList";
+const _RCD = "RegistryCatalogData";
+const _RCDI = "RepositoryCatalogDataInput";
+const _RCDNFE = "RepositoryCatalogDataNotFoundException";
+const _RCDe = "RepositoryCatalogData";
+const _RID = "ReferencedImageDetail";
+const _RINFE = "ReferencedImagesNotFoundException";
+const _RL = "RegistryList";
+const _RLe = "RepositoryList";
+const _RNEE = "RepositoryNotEmptyException";
+const _RNFE = "RegistryNotFoundException";
+const _RNFEe = "RepositoryNotFoundException";
+const _RPNFE = "RepositoryPolicyNotFoundException";
+const _Re = "Repository";
+const _SE = "ServerException";
+const _SRP = "SetRepositoryPolicy";
+const _SRPR = "SetRepositoryPolicyRequest";
+const _SRPRe = "SetRepositoryPolicyResponse";
+const _T = "Tag";
+const _TL = "TagList";
+const _TMTE = "TooManyTagsException";
+const _TR = "TagResource";
+const _TRR = "TagResourceRequest";
+const _TRRa = "TagResourceResponse";
+const _UCE = "UnsupportedCommandException";
+const _ULP = "UploadLayerPart";
+const _ULPR = "UploadLayerPartRequest";
+const _ULPRp = "UploadLayerPartResponse";
+const _UNFE = "UploadNotFoundException";
+const _UR = "UntagResource";
+const _URR = "UntagResourceRequest";
+const _URRn = "UntagResourceResponse";
+const _V = "Value";
+const _a = "aliases";
+const _aD = "authorizationData";
+const _aMT = "artifactMediaType";
+const _aT = "authorizationToken";
+const _aTb = "aboutText";
+const _ar = "architectures";
+const _c = "client";
+const _cA = "createdAt";
+const _cD = "catalogData";
+const _d = "description";
+const _dN = "displayName";
+const _dRA = "defaultRegistryAlias";
+const _e = "error";
+const _eA = "expiresAt";
+const _f = "failures";
+const _fC = "failureCode";
+const _fR = "failureReason";
+const _fo = "force";
+const _i = "image";
+const _iD = "imageDetails";
+const _iDm = "imageDigest";
+const _iDma = "imageDetail";
+const _iI = "imageIds";
+const _iIm = "imageId";
+const _iM = "imageManifest";
+const _iMMT = "imageManifestMediaType";
+const _iPA = "imagePushedAt";
+const _iSIB = "imageSizeInBytes";
+const _iT = "imageTags";
+const _iTD = "imageTagDetails";
+const _iTm = "imageTag";
+const _l = "layers";
+const _lA = "layerAvailability";
+const _lBR = "lastByteReceived";
+const _lD = "layerDigests";
+const _lDa = "layerDigest";
+const _lIB = "logoImageBlob";
+const _lPB = "layerPartBlob";
+const _lS = "layerSize";
+const _lU = "logoUrl";
+const _lVBR = "lastValidByteReceived";
+const _m = "message";
+const _mC = "marketplaceCertified";
+const _mR = "maxResults";
+const _mT = "mediaType";
+const _n = "name";
+const _nT = "nextToken";
+const _oS = "operatingSystems";
+const _pFB = "partFirstByte";
+const _pLB = "partLastByte";
+const _pRA = "primaryRegistryAlias";
+const _pS = "partSize";
+const _pT = "policyText";
+const _r = "repository";
+const _rA = "resourceArn";
+const _rAe = "registryArn";
+const _rAep = "repositoryArn";
+const _rCD = "registryCatalogData";
+const _rI = "registryId";
+const _rN = "repositoryName";
+const _rNe = "repositoryNames";
+const _rU = "registryUri";
+const _rUe = "repositoryUri";
+const _re = "registries";
+const _rep = "repositories";
+const _s = "smithy.ts.sdk.synthetic.com.amazonaws.ecrpublic";
+const _se = "server";
+const _st = "status";
+const _t = "tags";
+const _tK = "tagKeys";
+const _uI = "uploadId";
+const _uT = "usageText";
+const _v = "verified";
+const n0 = "com.amazonaws.ecrpublic";
+const _s_registry = TypeRegistry.for(_s);
+var ECRPUBLICServiceException$ = [-3, _s, "ECRPUBLICServiceException", 0, [], []];
+_s_registry.registerError(ECRPUBLICServiceException$, ECRPUBLICServiceException);
+const n0_registry = TypeRegistry.for(n0);
+var EmptyUploadException$ = [-3, n0, _EUE,
+    { [_e]: _c },
+    [_m],
+    [0]
+];
+n0_registry.registerError(EmptyUploadException$, EmptyUploadException);
+var ImageAlreadyExistsException$ = [-3, n0, _IAEE,
+    { [_e]: _c },
+    [_m],
+    [0]
+];
+n0_registry.registerError(ImageAlreadyExistsException$, ImageAlreadyExistsException);
+var ImageDigestDoesNotMatchException$ = [-3, n0, _IDDNME,
+    { [_e]: _c },
+    [_m],
+    [0]
+];
+n0_registry.registerError(ImageDigestDoesNotMatchException$, ImageDigestDoesNotMatchException);
+var ImageNotFoundException$ = [-3, n0, _INFE,
+    { [_e]: _c },
+    [_m],
+    [0]
+];
+n0_registry.registerError(ImageNotFoundException$, ImageNotFoundException);
+var ImageTagAlreadyExistsException$ = [-3, n0, _ITAEE,
+    { [_e]: _c },
+    [_m],
+    [0]
+];
+n0_registry.registerError(ImageTagAlreadyExistsException$, ImageTagAlreadyExistsException);
+var InvalidLayerException$ = [-3, n0, _ILE,
+    { [_e]: _c },
+    [_m],
+    [0]
+];
+n0_registry.registerError(InvalidLayerException$, InvalidLayerException);
+var InvalidLayerPartException$ = [-3, n0, _ILPE,
+    { [_e]: _c },
+    [_rI, _rN, _uI, _lVBR, _m],
+    [0, 0, 0, 1, 0]
+];
+n0_registry.registerError(InvalidLayerPartException$, InvalidLayerPartException);
+var InvalidParameterException$ = [-3, n0, _IPE,
+    { [_e]: _c },
+    [_m],
+    [0]
+];
+n0_registry.registerError(InvalidParameterException$, InvalidParameterException);
+var InvalidTagParameterException$ = [-3, n0, _ITPE,
+    { [_e]: _c },
+    [_m],
+    [0]
+];
+n0_registry.registerError(InvalidTagParameterException$, InvalidTagParameterException);
+var LayerAlreadyExistsException$ = [-3, n0, _LAEE,
+    { [_e]: _c },
+    [_m],
+    [0]
+];
+n0_registry.registerError(LayerAlreadyExistsException$, LayerAlreadyExistsException);
+var LayerPartTooSmallException$ = [-3, n0, _LPTSE,
+    { [_e]: _c },
+    [_m],
+    [0]
+];
+n0_registry.registerError(LayerPartTooSmallException$, LayerPartTooSmallException);
+var LayersNotFoundException$ = [-3, n0, _LNFE,
+    { [_e]: _c },
+    [_m],
+    [0]
+];
+n0_registry.registerError(LayersNotFoundException$, LayersNotFoundException);
+var LimitExceededException$ = [-3, n0, _LEE,
+    { [_e]: _c },
+    [_m],
+    [0]
+];
+n0_registry.registerError(LimitExceededException$, LimitExceededException);
+var ReferencedImagesNotFoundException$ = [-3, n0, _RINFE,
+    { [_e]: _c },
+    [_m],
+    [0]
+];
+n0_registry.registerError(ReferencedImagesNotFoundException$, ReferencedImagesNotFoundException);
+var RegistryNotFoundException$ = [-3, n0, _RNFE,
+    { [_e]: _c },
+    [_m],
+    [0]
+];
+n0_registry.registerError(RegistryNotFoundException$, RegistryNotFoundException);
+var RepositoryAlreadyExistsException$ = [-3, n0, _RAEE,
+    { [_e]: _c },
+    [_m],
+    [0]
+];
+n0_registry.registerError(RepositoryAlreadyExistsException$, RepositoryAlreadyExistsException);
+var RepositoryCatalogDataNotFoundException$ = [-3, n0, _RCDNFE,
+    { [_e]: _c },
+    [_m],
+    [0]
+];
+n0_registry.registerError(RepositoryCatalogDataNotFoundException$, RepositoryCatalogDataNotFoundException);
+var RepositoryNotEmptyException$ = [-3, n0, _RNEE,
+    { [_e]: _c },
+    [_m],
+    [0]
+];
+n0_registry.registerError(RepositoryNotEmptyException$, RepositoryNotEmptyException);
+var RepositoryNotFoundException$ = [-3, n0, _RNFEe,
+    { [_e]: _c },
+    [_m],
+    [0]
+];
+n0_registry.registerError(RepositoryNotFoundException$, RepositoryNotFoundException);
+var RepositoryPolicyNotFoundException$ = [-3, n0, _RPNFE,
+    { [_e]: _c },
+    [_m],
+    [0]
+];
+n0_registry.registerError(RepositoryPolicyNotFoundException$, RepositoryPolicyNotFoundException);
+var ServerException$ = [-3, n0, _SE,
+    { [_e]: _se },
+    [_m],
+    [0]
+];
+n0_registry.registerError(ServerException$, ServerException);
+var TooManyTagsException$ = [-3, n0, _TMTE,
+    { [_e]: _c },
+    [_m],
+    [0]
+];
+n0_registry.registerError(TooManyTagsException$, TooManyTagsException);
+var UnsupportedCommandException$ = [-3, n0, _UCE,
+    { [_e]: _c },
+    [_m],
+    [0]
+];
+n0_registry.registerError(UnsupportedCommandException$, UnsupportedCommandException);
+var UploadNotFoundException$ = [-3, n0, _UNFE,
+    { [_e]: _c },
+    [_m],
+    [0]
+];
+n0_registry.registerError(UploadNotFoundException$, UploadNotFoundException);
+const errorTypeRegistries = [
+    _s_registry,
+    n0_registry,
+];
+var AuthorizationData$ = [3, n0, _AD,
+    0,
+    [_aT, _eA],
+    [0, 4]
+];
+var BatchCheckLayerAvailabilityRequest$ = [3, n0, _BCLAR,
+    0,
+    [_rN, _lD, _rI],
+    [0, 64 | 0, 0], 2
+];
+var BatchCheckLayerAvailabilityResponse$ = [3, n0, _BCLARa,
+    0,
+    [_l, _f],
+    [() => LayerList, () => LayerFailureList]
+];
+var BatchDeleteImageRequest$ = [3, n0, _BDIR,
+    0,
+    [_rN, _iI, _rI],
+    [0, () => ImageIdentifierList, 0], 2
+];
+var BatchDeleteImageResponse$ = [3, n0, _BDIRa,
+    0,
+    [_iI, _f],
+    [() => ImageIdentifierList, () => ImageFailureList]
+];
+var CompleteLayerUploadRequest$ = [3, n0, _CLUR,
+    0,
+    [_rN, _uI, _lD, _rI],
+    [0, 0, 64 | 0, 0], 3
+];
+var CompleteLayerUploadResponse$ = [3, n0, _CLURo,
+    0,
+    [_rI, _rN, _uI, _lDa],
+    [0, 0, 0, 0]
+];
+var CreateRepositoryRequest$ = [3, n0, _CRR,
+    0,
+    [_rN, _cD, _t],
+    [0, () => RepositoryCatalogDataInput$, () => TagList], 1
+];
+var CreateRepositoryResponse$ = [3, n0, _CRRr,
+    0,
+    [_r, _cD],
+    [() => Repository$, () => RepositoryCatalogData$]
+];
+var DeleteRepositoryPolicyRequest$ = [3, n0, _DRPR,
+    0,
+    [_rN, _rI],
+    [0, 0], 1
+];
+var DeleteRepositoryPolicyResponse$ = [3, n0, _DRPRe,
+    0,
+    [_rI, _rN, _pT],
+    [0, 0, 0]
+];
+var DeleteRepositoryRequest$ = [3, n0, _DRR,
+    0,
+    [_rN, _rI, _fo],
+    [0, 0, 2], 1
+];
+var DeleteRepositoryResponse$ = [3, n0, _DRRe,
+    0,
+    [_r],
+    [() => Repository$]
+];
+var DescribeImagesRequest$ = [3, n0, _DIR,
+    0,
+    [_rN, _rI, _iI, _nT, _mR],
+    [0, 0, () => ImageIdentifierList, 0, 1], 1
+];
+var DescribeImagesResponse$ = [3, n0, _DIRe,
+    0,
+    [_iD, _nT],
+    [() => ImageDetailList, 0]
+];
+var DescribeImageTagsRequest$ = [3, n0, _DITR,
+    0,
+    [_rN, _rI, _nT, _mR],
+    [0, 0, 0, 1], 1
+];
+var DescribeImageTagsResponse$ = [3, n0, _DITRe,
+    0,
+    [_iTD, _nT],
+    [() => ImageTagDetailList, 0]
+];
+var DescribeRegistriesRequest$ = [3, n0, _DRRes,
+    0,
+    [_nT, _mR],
+    [0, 1]
+];
+var DescribeRegistriesResponse$ = [3, n0, _DRResc,
+    0,
+    [_re, _nT],
+    [() => RegistryList, 0], 1
+];
+var DescribeRepositoriesRequest$ = [3, n0, _DRRescr,
+    0,
+    [_rI, _rNe, _nT, _mR],
+    [0, 64 | 0, 0, 1]
+];
+var DescribeRepositoriesResponse$ = [3, n0, _DRRescri,
+    0,
+    [_rep, _nT],
+    [() => RepositoryList, 0]
+];
+var GetAuthorizationTokenRequest$ = [3, n0, _GATR,
+    0,
+    [],
+    []
+];
+var GetAuthorizationTokenResponse$ = [3, n0, _GATRe,
+    0,
+    [_aD],
+    [() => AuthorizationData$]
+];
+var GetRegistryCatalogDataRequest$ = [3, n0, _GRCDR,
+    0,
+    [],
+    []
+];
+var GetRegistryCatalogDataResponse$ = [3, n0, _GRCDRe,
+    0,
+    [_rCD],
+    [() => RegistryCatalogData$], 1
+];
+var GetRepositoryCatalogDataRequest$ = [3, n0, _GRCDRet,
+    0,
+    [_rN, _rI],
+    [0, 0], 1
+];
+var GetRepositoryCatalogDataResponse$ = [3, n0, _GRCDRete,
+    0,
+    [_cD],
+    [() => RepositoryCatalogData$]
+];
+var GetRepositoryPolicyRequest$ = [3, n0, _GRPR,
+    0,
+    [_rN, _rI],
+    [0, 0], 1
+];
+var GetRepositoryPolicyResponse$ = [3, n0, _GRPRe,
+    0,
+    [_rI, _rN, _pT],
+    [0, 0, 0]
+];
+var Image$ = [3, n0, _I,
+    0,
+    [_rI, _rN, _iIm, _iM, _iMMT],
+    [0, 0, () => ImageIdentifier$, 0, 0]
+];
+var ImageDetail$ = [3, n0, _ID,
+    0,
+    [_rI, _rN, _iDm, _iT, _iSIB, _iPA, _iMMT, _aMT],
+    [0, 0, 0, 64 | 0, 1, 4, 0, 0]
+];
+var ImageFailure$ = [3, n0, _IF,
+    0,
+    [_iIm, _fC, _fR],
+    [() => ImageIdentifier$, 0, 0]
+];
+var ImageIdentifier$ = [3, n0, _II,
+    0,
+    [_iDm, _iTm],
+    [0, 0]
+];
+var ImageTagDetail$ = [3, n0, _ITD,
+    0,
+    [_iTm, _cA, _iDma],
+    [0, 4, () => ReferencedImageDetail$]
+];
+var InitiateLayerUploadRequest$ = [3, n0, _ILUR,
+    0,
+    [_rN, _rI],
+    [0, 0], 1
+];
+var InitiateLayerUploadResponse$ = [3, n0, _ILURn,
+    0,
+    [_uI, _pS],
+    [0, 1]
+];
+var Layer$ = [3, n0, _L,
+    0,
+    [_lDa, _lA, _lS, _mT],
+    [0, 0, 1, 0]
+];
+var LayerFailure$ = [3, n0, _LF,
+    0,
+    [_lDa, _fC, _fR],
+    [0, 0, 0]
+];
+var ListTagsForResourceRequest$ = [3, n0, _LTFRR,
+    0,
+    [_rA],
+    [0], 1
+];
+var ListTagsForResourceResponse$ = [3, n0, _LTFRRi,
+    0,
+    [_t],
+    [() => TagList]
+];
+var PutImageRequest$ = [3, n0, _PIR,
+    0,
+    [_rN, _iM, _rI, _iMMT, _iTm, _iDm],
+    [0, 0, 0, 0, 0, 0], 2
+];
+var PutImageResponse$ = [3, n0, _PIRu,
+    0,
+    [_i],
+    [() => Image$]
+];
+var PutRegistryCatalogDataRequest$ = [3, n0, _PRCDR,
+    0,
+    [_dN],
+    [0]
+];
+var PutRegistryCatalogDataResponse$ = [3, n0, _PRCDRu,
+    0,
+    [_rCD],
+    [() => RegistryCatalogData$], 1
+];
+var PutRepositoryCatalogDataRequest$ = [3, n0, _PRCDRut,
+    0,
+    [_rN, _cD, _rI],
+    [0, () => RepositoryCatalogDataInput$, 0], 2
+];
+var PutRepositoryCatalogDataResponse$ = [3, n0, _PRCDRute,
+    0,
+    [_cD],
+    [() => RepositoryCatalogData$]
+];
+var ReferencedImageDetail$ = [3, n0, _RID,
+    0,
+    [_iDm, _iSIB, _iPA, _iMMT, _aMT],
+    [0, 1, 4, 0, 0]
+];
+var Registry$ = [3, n0, _R,
+    0,
+    [_rI, _rAe, _rU, _v, _a],
+    [0, 0, 0, 2, () => RegistryAliasList], 5
+];
+var RegistryAlias$ = [3, n0, _RA,
+    0,
+    [_n, _st, _pRA, _dRA],
+    [0, 0, 2, 2], 4
+];
+var RegistryCatalogData$ = [3, n0, _RCD,
+    0,
+    [_dN],
+    [0]
+];
+var Repository$ = [3, n0, _Re,
+    0,
+    [_rAep, _rI, _rN, _rUe, _cA],
+    [0, 0, 0, 0, 4]
+];
+var RepositoryCatalogData$ = [3, n0, _RCDe,
+    0,
+    [_d, _ar, _oS, _lU, _aTb, _uT, _mC],
+    [0, 64 | 0, 64 | 0, 0, 0, 0, 2]
+];
+var RepositoryCatalogDataInput$ = [3, n0, _RCDI,
+    0,
+    [_d, _ar, _oS, _lIB, _aTb, _uT],
+    [0, 64 | 0, 64 | 0, 21, 0, 0]
+];
+var SetRepositoryPolicyRequest$ = [3, n0, _SRPR,
+    0,
+    [_rN, _pT, _rI, _fo],
+    [0, 0, 0, 2], 2
+];
+var SetRepositoryPolicyResponse$ = [3, n0, _SRPRe,
+    0,
+    [_rI, _rN, _pT],
+    [0, 0, 0]
+];
+var Tag$ = [3, n0, _T,
+    0,
+    [_K, _V],
+    [0, 0]
+];
+var TagResourceRequest$ = [3, n0, _TRR,
+    0,
+    [_rA, _t],
+    [0, () => TagList], 2
+];
+var TagResourceResponse$ = [3, n0, _TRRa,
+    0,
+    [],
+    []
+];
+var UntagResourceRequest$ = [3, n0, _URR,
+    0,
+    [_rA, _tK],
+    [0, 64 | 0], 2
+];
+var UntagResourceResponse$ = [3, n0, _URRn,
+    0,
+    [],
+    []
+];
+var UploadLayerPartRequest$ = [3, n0, _ULPR,
+    0,
+    [_rN, _uI, _pFB, _pLB, _lPB, _rI],
+    [0, 0, 1, 1, 21, 0], 5
+];
+var UploadLayerPartResponse$ = [3, n0, _ULPRp,
+    0,
+    [_rI, _rN, _uI, _lBR],
+    [0, 0, 0, 1]
+];
+var ImageDetailList = [1, n0, _IDL,
+    0, () => ImageDetail$
+];
+var ImageFailureList = [1, n0, _IFL,
+    0, () => ImageFailure$
+];
+var ImageIdentifierList = [1, n0, _IIL,
+    0, () => ImageIdentifier$
+];
+var ImageTagDetailList = [1, n0, _ITDL,
+    0, () => ImageTagDetail$
+];
+var LayerFailureList = [1, n0, _LFL,
+    0, () => LayerFailure$
+];
+var LayerList = [1, n0, _LL,
+    0, () => Layer$
+];
+var RegistryAliasList = [1, n0, _RAL,
+    0, () => RegistryAlias$
+];
+var RegistryList = [1, n0, _RL,
+    0, () => Registry$
+];
+var RepositoryList = [1, n0, _RLe,
+    0, () => Repository$
+];
+var TagList = [1, n0, _TL,
+    0, () => Tag$
+];
+var BatchCheckLayerAvailability$ = [9, n0, _BCLA,
+    0, () => BatchCheckLayerAvailabilityRequest$, () => BatchCheckLayerAvailabilityResponse$
+];
+var BatchDeleteImage$ = [9, n0, _BDI,
+    0, () => BatchDeleteImageRequest$, () => BatchDeleteImageResponse$
+];
+var CompleteLayerUpload$ = [9, n0, _CLU,
+    0, () => CompleteLayerUploadRequest$, () => CompleteLayerUploadResponse$
+];
+var CreateRepository$ = [9, n0, _CR,
+    0, () => CreateRepositoryRequest$, () => CreateRepositoryResponse$
+];
+var DeleteRepository$ = [9, n0, _DR,
+    0, () => DeleteRepositoryRequest$, () => DeleteRepositoryResponse$
+];
+var DeleteRepositoryPolicy$ = [9, n0, _DRP,
+    0, () => DeleteRepositoryPolicyRequest$, () => DeleteRepositoryPolicyResponse$
+];
+var DescribeImages$ = [9, n0, _DI,
+    0, () => DescribeImagesRequest$, () => DescribeImagesResponse$
+];
+var DescribeImageTags$ = [9, n0, _DIT,
+    0, () => DescribeImageTagsRequest$, () => DescribeImageTagsResponse$
+];
+var DescribeRegistries$ = [9, n0, _DRe,
+    0, () => DescribeRegistriesRequest$, () => DescribeRegistriesResponse$
+];
+var DescribeRepositories$ = [9, n0, _DRes,
+    0, () => DescribeRepositoriesRequest$, () => DescribeRepositoriesResponse$
+];
+var GetAuthorizationToken$ = [9, n0, _GAT,
+    0, () => GetAuthorizationTokenRequest$, () => GetAuthorizationTokenResponse$
+];
+var GetRegistryCatalogData$ = [9, n0, _GRCD,
+    0, () => GetRegistryCatalogDataRequest$, () => GetRegistryCatalogDataResponse$
+];
+var GetRepositoryCatalogData$ = [9, n0, _GRCDe,
+    0, () => GetRepositoryCatalogDataRequest$, () => GetRepositoryCatalogDataResponse$
+];
+var GetRepositoryPolicy$ = [9, n0, _GRP,
+    0, () => GetRepositoryPolicyRequest$, () => GetRepositoryPolicyResponse$
+];
+var InitiateLayerUpload$ = [9, n0, _ILU,
+    0, () => InitiateLayerUploadRequest$, () => InitiateLayerUploadResponse$
+];
+var ListTagsForResource$ = [9, n0, _LTFR,
+    0, () => ListTagsForResourceRequest$, () => ListTagsForResourceResponse$
+];
+var PutImage$ = [9, n0, _PI,
+    0, () => PutImageRequest$, () => PutImageResponse$
+];
+var PutRegistryCatalogData$ = [9, n0, _PRCD,
+    0, () => PutRegistryCatalogDataRequest$, () => PutRegistryCatalogDataResponse$
+];
+var PutRepositoryCatalogData$ = [9, n0, _PRCDu,
+    0, () => PutRepositoryCatalogDataRequest$, () => PutRepositoryCatalogDataResponse$
+];
+var SetRepositoryPolicy$ = [9, n0, _SRP,
+    0, () => SetRepositoryPolicyRequest$, () => SetRepositoryPolicyResponse$
+];
+var TagResource$ = [9, n0, _TR,
+    0, () => TagResourceRequest$, () => TagResourceResponse$
+];
+var UntagResource$ = [9, n0, _UR,
+    0, () => UntagResourceRequest$, () => UntagResourceResponse$
+];
+var UploadLayerPart$ = [9, n0, _ULP,
+    0, () => UploadLayerPartRequest$, () => UploadLayerPartResponse$
+];
+
+const getRuntimeConfig$1 = (config) => {
+    return {
+        apiVersion: "2020-10-30",
+        base64Decoder: config?.base64Decoder ?? fromBase64,
+        base64Encoder: config?.base64Encoder ?? toBase64,
+        disableHostPrefix: config?.disableHostPrefix ?? false,
+        endpointProvider: config?.endpointProvider ?? defaultEndpointResolver,
+        extensions: config?.extensions ?? [],
+        httpAuthSchemeProvider: config?.httpAuthSchemeProvider ?? defaultECRPUBLICHttpAuthSchemeProvider,
+        httpAuthSchemes: config?.httpAuthSchemes ?? [
+            {
+                schemeId: "aws.auth#sigv4",
+                identityProvider: (ipc) => ipc.getIdentityProvider("aws.auth#sigv4"),
+                signer: new AwsSdkSigV4Signer(),
+            },
+        ],
+        logger: config?.logger ?? new NoOpLogger(),
+        protocol: config?.protocol ?? AwsJson1_1Protocol,
+        protocolSettings: config?.protocolSettings ?? {
+            defaultNamespace: "com.amazonaws.ecrpublic",
+            errorTypeRegistries,
+            xmlNamespace: "http://ecr-public.amazonaws.com/doc/2020-12-02/",
+            version: "2020-10-30",
+            serviceTarget: "SpencerFrontendService",
+        },
+        serviceId: config?.serviceId ?? "ECR PUBLIC",
+        sha256: config?.sha256 ?? Sha256,
+        urlParser: config?.urlParser ?? parseUrl,
+        utf8Decoder: config?.utf8Decoder ?? fromUtf8,
+        utf8Encoder: config?.utf8Encoder ?? toUtf8,
+    };
+};
+
+const getRuntimeConfig = (config) => {
+    emitWarningIfUnsupportedVersion(process.version);
+    const defaultsMode = resolveDefaultsModeConfig(config);
+    const defaultConfigProvider = () => defaultsMode().then(loadConfigsForDefaultMode);
+    const clientSharedValues = getRuntimeConfig$1(config);
+    emitWarningIfUnsupportedVersion$1(process.version);
+    const loaderConfig = {
+        profile: config?.profile,
+        logger: clientSharedValues.logger,
+    };
+    return {
+        ...clientSharedValues,
+        ...config,
+        runtime: "node",
+        defaultsMode,
+        authSchemePreference: config?.authSchemePreference ?? loadConfig(NODE_AUTH_SCHEME_PREFERENCE_OPTIONS, loaderConfig),
+        bodyLengthChecker: config?.bodyLengthChecker ?? calculateBodyLength,
+        credentialDefaultProvider: config?.credentialDefaultProvider ?? defaultProvider,
+        defaultUserAgentProvider: config?.defaultUserAgentProvider ?? createDefaultUserAgentProvider({ serviceId: clientSharedValues.serviceId, clientVersion: packageInfo.version }),
+        maxAttempts: config?.maxAttempts ?? loadConfig(NODE_MAX_ATTEMPT_CONFIG_OPTIONS, config),
+        region: config?.region ?? loadConfig(NODE_REGION_CONFIG_OPTIONS, { ...NODE_REGION_CONFIG_FILE_OPTIONS, ...loaderConfig }),
+        requestHandler: NodeHttpHandler.create(config?.requestHandler ?? defaultConfigProvider),
+        retryMode: config?.retryMode ??
+            loadConfig({
+                ...NODE_RETRY_MODE_CONFIG_OPTIONS,
+                default: async () => (await defaultConfigProvider()).retryMode || DEFAULT_RETRY_MODE,
+            }, config),
+        streamCollector: config?.streamCollector ?? streamCollector,
+        useDualstackEndpoint: config?.useDualstackEndpoint ?? loadConfig(NODE_USE_DUALSTACK_ENDPOINT_CONFIG_OPTIONS, loaderConfig),
+        useFipsEndpoint: config?.useFipsEndpoint ?? loadConfig(NODE_USE_FIPS_ENDPOINT_CONFIG_OPTIONS, loaderConfig),
+        userAgentAppId: config?.userAgentAppId ?? loadConfig(NODE_APP_ID_CONFIG_OPTIONS, loaderConfig),
+    };
+};
+
+const getHttpAuthExtensionConfiguration = (runtimeConfig) => {
+    const _httpAuthSchemes = runtimeConfig.httpAuthSchemes;
+    let _httpAuthSchemeProvider = runtimeConfig.httpAuthSchemeProvider;
+    let _credentials = runtimeConfig.credentials;
+    return {
+        setHttpAuthScheme(httpAuthScheme) {
+            const index = _httpAuthSchemes.findIndex((scheme) => scheme.schemeId === httpAuthScheme.schemeId);
+            if (index === -1) {
+                _httpAuthSchemes.push(httpAuthScheme);
+            }
+            else {
+                _httpAuthSchemes.splice(index, 1, httpAuthScheme);
+            }
+        },
+        httpAuthSchemes() {
+            return _httpAuthSchemes;
+        },
+        setHttpAuthSchemeProvider(httpAuthSchemeProvider) {
+            _httpAuthSchemeProvider = httpAuthSchemeProvider;
+        },
+        httpAuthSchemeProvider() {
+            return _httpAuthSchemeProvider;
+        },
+        setCredentials(credentials) {
+            _credentials = credentials;
+        },
+        credentials() {
+            return _credentials;
+        },
+    };
+};
+const resolveHttpAuthRuntimeConfig = (config) => {
+    return {
+        httpAuthSchemes: config.httpAuthSchemes(),
+        httpAuthSchemeProvider: config.httpAuthSchemeProvider(),
+        credentials: config.credentials(),
+    };
+};
+
+const resolveRuntimeExtensions = (runtimeConfig, extensions) => {
+    const extensionConfiguration = Object.assign(getAwsRegionExtensionConfiguration(runtimeConfig), getDefaultExtensionConfiguration(runtimeConfig), getHttpHandlerExtensionConfiguration(runtimeConfig), getHttpAuthExtensionConfiguration(runtimeConfig));
+    extensions.forEach((extension) => extension.configure(extensionConfiguration));
+    return Object.assign(runtimeConfig, resolveAwsRegionExtensionConfiguration(extensionConfiguration), resolveDefaultRuntimeConfig(extensionConfiguration), resolveHttpHandlerRuntimeConfig(extensionConfiguration), resolveHttpAuthRuntimeConfig(extensionConfiguration));
+};
+
+class ECRPUBLICClient extends Client {
+    config;
+    constructor(...[configuration]) {
+        const _config_0 = getRuntimeConfig(configuration || {});
+        super(_config_0);
+        this.initConfig = _config_0;
+        const _config_1 = resolveClientEndpointParameters(_config_0);
+        const _config_2 = resolveUserAgentConfig(_config_1);
+        const _config_3 = resolveRetryConfig(_config_2);
+        const _config_4 = resolveRegionConfig(_config_3);
+        const _config_5 = resolveHostHeaderConfig(_config_4);
+        const _config_6 = resolveEndpointConfig(_config_5);
+        const _config_7 = resolveHttpAuthSchemeConfig(_config_6);
+        const _config_8 = resolveRuntimeExtensions(_config_7, configuration?.extensions || []);
+        this.config = _config_8;
+        this.middlewareStack.use(getSchemaSerdePlugin(this.config));
+        this.middlewareStack.use(getUserAgentPlugin(this.config));
+        this.middlewareStack.use(getRetryPlugin(this.config));
+        this.middlewareStack.use(getContentLengthPlugin(this.config));
+        this.middlewareStack.use(getHostHeaderPlugin(this.config));
+        this.middlewareStack.use(getLoggerPlugin(this.config));
+        this.middlewareStack.use(getRecursionDetectionPlugin(this.config));
+        this.middlewareStack.use(getHttpAuthSchemeEndpointRuleSetPlugin(this.config, {
+            httpAuthSchemeParametersProvider: defaultECRPUBLICHttpAuthSchemeParametersProvider,
+            identityProviderConfigProvider: async (config) => new DefaultIdentityProviderConfig({
+                "aws.auth#sigv4": config.credentials,
+            }),
+        }));
+        this.middlewareStack.use(getHttpSigningPlugin(this.config));
+    }
+    destroy() {
+        super.destroy();
+    }
+}
+
+const command = makeBuilder(commonParams, "SpencerFrontendService", "ECRPUBLICClient", getEndpointPlugin);
+const _ep0 = {};
+const _mw0 = (Command, cs, config, o) => [];
+
+class BatchCheckLayerAvailabilityCommand extends command(_ep0, _mw0, "BatchCheckLayerAvailability", BatchCheckLayerAvailability$) {
+}
+
+class BatchDeleteImageCommand extends command(_ep0, _mw0, "BatchDeleteImage", BatchDeleteImage$) {
+}
+
+class CompleteLayerUploadCommand extends command(_ep0, _mw0, "CompleteLayerUpload", CompleteLayerUpload$) {
+}
+
+class CreateRepositoryCommand extends command(_ep0, _mw0, "CreateRepository", CreateRepository$) {
+}
+
+class DeleteRepositoryCommand extends command(_ep0, _mw0, "DeleteRepository", DeleteRepository$) {
+}
+
+class DeleteRepositoryPolicyCommand extends command(_ep0, _mw0, "DeleteRepositoryPolicy", DeleteRepositoryPolicy$) {
+}
+
+class DescribeImagesCommand extends command(_ep0, _mw0, "DescribeImages", DescribeImages$) {
+}
+
+class DescribeImageTagsCommand extends command(_ep0, _mw0, "DescribeImageTags", DescribeImageTags$) {
+}
+
+class DescribeRegistriesCommand extends command(_ep0, _mw0, "DescribeRegistries", DescribeRegistries$) {
+}
+
+class DescribeRepositoriesCommand extends command(_ep0, _mw0, "DescribeRepositories", DescribeRepositories$) {
+}
+
+class GetAuthorizationTokenCommand extends command(_ep0, _mw0, "GetAuthorizationToken", GetAuthorizationToken$) {
+}
+
+class GetRegistryCatalogDataCommand extends command(_ep0, _mw0, "GetRegistryCatalogData", GetRegistryCatalogData$) {
+}
+
+class GetRepositoryCatalogDataCommand extends command(_ep0, _mw0, "GetRepositoryCatalogData", GetRepositoryCatalogData$) {
+}
+
+class GetRepositoryPolicyCommand extends command(_ep0, _mw0, "GetRepositoryPolicy", GetRepositoryPolicy$) {
+}
+
+class InitiateLayerUploadCommand extends command(_ep0, _mw0, "InitiateLayerUpload", InitiateLayerUpload$) {
+}
+
+class ListTagsForResourceCommand extends command(_ep0, _mw0, "ListTagsForResource", ListTagsForResource$) {
+}
+
+class PutImageCommand extends command(_ep0, _mw0, "PutImage", PutImage$) {
+}
+
+class PutRegistryCatalogDataCommand extends command(_ep0, _mw0, "PutRegistryCatalogData", PutRegistryCatalogData$) {
+}
+
+class PutRepositoryCatalogDataCommand extends command(_ep0, _mw0, "PutRepositoryCatalogData", PutRepositoryCatalogData$) {
+}
+
+class SetRepositoryPolicyCommand extends command(_ep0, _mw0, "SetRepositoryPolicy", SetRepositoryPolicy$) {
+}
+
+class TagResourceCommand extends command(_ep0, _mw0, "TagResource", TagResource$) {
+}
+
+class UntagResourceCommand extends command(_ep0, _mw0, "UntagResource", UntagResource$) {
+}
+
+class UploadLayerPartCommand extends command(_ep0, _mw0, "UploadLayerPart", UploadLayerPart$) {
+}
+
+const paginateDescribeImages = createPaginator(ECRPUBLICClient, DescribeImagesCommand, "nextToken", "nextToken", "maxResults");
+
+const paginateDescribeImageTags = createPaginator(ECRPUBLICClient, DescribeImageTagsCommand, "nextToken", "nextToken", "maxResults");
+
+const paginateDescribeRegistries = createPaginator(ECRPUBLICClient, DescribeRegistriesCommand, "nextToken", "nextToken", "maxResults");
+
+const paginateDescribeRepositories = createPaginator(ECRPUBLICClient, DescribeRepositoriesCommand, "nextToken", "nextToken", "maxResults");
+
+const commands = {
+    BatchCheckLayerAvailabilityCommand,
+    BatchDeleteImageCommand,
+    CompleteLayerUploadCommand,
+    CreateRepositoryCommand,
+    DeleteRepositoryCommand,
+    DeleteRepositoryPolicyCommand,
+    DescribeImagesCommand,
+    DescribeImageTagsCommand,
+    DescribeRegistriesCommand,
+    DescribeRepositoriesCommand,
+    GetAuthorizationTokenCommand,
+    GetRegistryCatalogDataCommand,
+    GetRepositoryCatalogDataCommand,
+    GetRepositoryPolicyCommand,
+    InitiateLayerUploadCommand,
+    ListTagsForResourceCommand,
+    PutImageCommand,
+    PutRegistryCatalogDataCommand,
+    PutRepositoryCatalogDataCommand,
+    SetRepositoryPolicyCommand,
+    TagResourceCommand,
+    UntagResourceCommand,
+    UploadLayerPartCommand,
+};
+const paginators = {
+    paginateDescribeImages,
+    paginateDescribeImageTags,
+    paginateDescribeRegistries,
+    paginateDescribeRepositories,
+};
+class ECRPUBLIC extends ECRPUBLICClient {
+}
+createAggregatedClient(commands, ECRPUBLIC, { paginators });
+
+const LayerFailureCode = {
+    InvalidLayerDigest: "InvalidLayerDigest",
+    MissingLayerDigest: "MissingLayerDigest",
+};
+const LayerAvailability = {
+    AVAILABLE: "AVAILABLE",
+    UNAVAILABLE: "UNAVAILABLE",
+};
+const ImageFailureCode = {
+    ImageNotFound: "ImageNotFound",
+    ImageReferencedByManifestList: "ImageReferencedByManifestList",
+    ImageTagDoesNotMatchDigest: "ImageTagDoesNotMatchDigest",
+    InvalidImageDigest: "InvalidImageDigest",
+    InvalidImageTag: "InvalidImageTag",
+    KmsError: "KmsError",
+    MissingDigestAndTag: "MissingDigestAndTag",
+};
+const RegistryAliasStatus = {
+    ACTIVE: "ACTIVE",
+    PENDING: "PENDING",
+    REJECTED: "REJECTED",
+};
+
+__webpack_unused_export__ = AuthorizationData$;
+__webpack_unused_export__ = BatchCheckLayerAvailability$;
+__webpack_unused_export__ = BatchCheckLayerAvailabilityCommand;
+__webpack_unused_export__ = BatchCheckLayerAvailabilityRequest$;
+__webpack_unused_export__ = BatchCheckLayerAvailabilityResponse$;
+__webpack_unused_export__ = BatchDeleteImage$;
+__webpack_unused_export__ = BatchDeleteImageCommand;
+__webpack_unused_export__ = BatchDeleteImageRequest$;
+__webpack_unused_export__ = BatchDeleteImageResponse$;
+__webpack_unused_export__ = CompleteLayerUpload$;
+__webpack_unused_export__ = CompleteLayerUploadCommand;
+__webpack_unused_export__ = CompleteLayerUploadRequest$;
+__webpack_unused_export__ = CompleteLayerUploadResponse$;
+__webpack_unused_export__ = CreateRepository$;
+__webpack_unused_export__ = CreateRepositoryCommand;
+__webpack_unused_export__ = CreateRepositoryRequest$;
+__webpack_unused_export__ = CreateRepositoryResponse$;
+__webpack_unused_export__ = DeleteRepository$;
+__webpack_unused_export__ = DeleteRepositoryCommand;
+__webpack_unused_export__ = DeleteRepositoryPolicy$;
+__webpack_unused_export__ = DeleteRepositoryPolicyCommand;
+__webpack_unused_export__ = DeleteRepositoryPolicyRequest$;
+__webpack_unused_export__ = DeleteRepositoryPolicyResponse$;
+__webpack_unused_export__ = DeleteRepositoryRequest$;
+__webpack_unused_export__ = DeleteRepositoryResponse$;
+__webpack_unused_export__ = DescribeImageTags$;
+__webpack_unused_export__ = DescribeImageTagsCommand;
+__webpack_unused_export__ = DescribeImageTagsRequest$;
+__webpack_unused_export__ = DescribeImageTagsResponse$;
+__webpack_unused_export__ = DescribeImages$;
+__webpack_unused_export__ = DescribeImagesCommand;
+__webpack_unused_export__ = DescribeImagesRequest$;
+__webpack_unused_export__ = DescribeImagesResponse$;
+__webpack_unused_export__ = DescribeRegistries$;
+__webpack_unused_export__ = DescribeRegistriesCommand;
+__webpack_unused_export__ = DescribeRegistriesRequest$;
+__webpack_unused_export__ = DescribeRegistriesResponse$;
+__webpack_unused_export__ = DescribeRepositories$;
+__webpack_unused_export__ = DescribeRepositoriesCommand;
+__webpack_unused_export__ = DescribeRepositoriesRequest$;
+__webpack_unused_export__ = DescribeRepositoriesResponse$;
+__webpack_unused_export__ = ECRPUBLIC;
+exports.Rr = ECRPUBLICClient;
+__webpack_unused_export__ = ECRPUBLICServiceException;
+__webpack_unused_export__ = ECRPUBLICServiceException$;
+__webpack_unused_export__ = EmptyUploadException;
+__webpack_unused_export__ = EmptyUploadException$;
+__webpack_unused_export__ = GetAuthorizationToken$;
+exports.Eu = GetAuthorizationTokenCommand;
+__webpack_unused_export__ = GetAuthorizationTokenRequest$;
+__webpack_unused_export__ = GetAuthorizationTokenResponse$;
+__webpack_unused_export__ = GetRegistryCatalogData$;
+__webpack_unused_export__ = GetRegistryCatalogDataCommand;
+__webpack_unused_export__ = GetRegistryCatalogDataRequest$;
+__webpack_unused_export__ = GetRegistryCatalogDataResponse$;
+__webpack_unused_export__ = GetRepositoryCatalogData$;
+__webpack_unused_export__ = GetRepositoryCatalogDataCommand;
+__webpack_unused_export__ = GetRepositoryCatalogDataRequest$;
+__webpack_unused_export__ = GetRepositoryCatalogDataResponse$;
+__webpack_unused_export__ = GetRepositoryPolicy$;
+__webpack_unused_export__ = GetRepositoryPolicyCommand;
+__webpack_unused_export__ = GetRepositoryPolicyRequest$;
+__webpack_unused_export__ = GetRepositoryPolicyResponse$;
+__webpack_unused_export__ = Image$;
+__webpack_unused_export__ = ImageAlreadyExistsException;
+__webpack_unused_export__ = ImageAlreadyExistsException$;
+__webpack_unused_export__ = ImageDetail$;
+__webpack_unused_export__ = ImageDigestDoesNotMatchException;
+__webpack_unused_export__ = ImageDigestDoesNotMatchException$;
+__webpack_unused_export__ = ImageFailure$;
+__webpack_unused_export__ = ImageFailureCode;
+__webpack_unused_export__ = ImageIdentifier$;
+__webpack_unused_export__ = ImageNotFoundException;
+__webpack_unused_export__ = ImageNotFoundException$;
+__webpack_unused_export__ = ImageTagAlreadyExistsException;
+__webpack_unused_export__ = ImageTagAlreadyExistsException$;
+__webpack_unused_export__ = ImageTagDetail$;
+__webpack_unused_export__ = InitiateLayerUpload$;
+__webpack_unused_export__ = InitiateLayerUploadCommand;
+__webpack_unused_export__ = InitiateLayerUploadRequest$;
+__webpack_unused_export__ = InitiateLayerUploadResponse$;
+__webpack_unused_export__ = InvalidLayerException;
+__webpack_unused_export__ = InvalidLayerException$;
+__webpack_unused_export__ = InvalidLayerPartException;
+__webpack_unused_export__ = InvalidLayerPartException$;
+__webpack_unused_export__ = InvalidParameterException;
+__webpack_unused_export__ = InvalidParameterException$;
+__webpack_unused_export__ = InvalidTagParameterException;
+__webpack_unused_export__ = InvalidTagParameterException$;
+__webpack_unused_export__ = Layer$;
+__webpack_unused_export__ = LayerAlreadyExistsException;
+__webpack_unused_export__ = LayerAlreadyExistsException$;
+__webpack_unused_export__ = LayerAvailability;
+__webpack_unused_export__ = LayerFailure$;
+__webpack_unused_export__ = LayerFailureCode;
+__webpack_unused_export__ = LayerPartTooSmallException;
+__webpack_unused_export__ = LayerPartTooSmallException$;
+__webpack_unused_export__ = LayersNotFoundException;
+__webpack_unused_export__ = LayersNotFoundException$;
+__webpack_unused_export__ = LimitExceededException;
+__webpack_unused_export__ = LimitExceededException$;
+__webpack_unused_export__ = ListTagsForResource$;
+__webpack_unused_export__ = ListTagsForResourceCommand;
+__webpack_unused_export__ = ListTagsForResourceRequest$;
+__webpack_unused_export__ = ListTagsForResourceResponse$;
+__webpack_unused_export__ = PutImage$;
+__webpack_unused_export__ = PutImageCommand;
+__webpack_unused_export__ = PutImageRequest$;
+__webpack_unused_export__ = PutImageResponse$;
+__webpack_unused_export__ = PutRegistryCatalogData$;
+__webpack_unused_export__ = PutRegistryCatalogDataCommand;
+__webpack_unused_export__ = PutRegistryCatalogDataRequest$;
+__webpack_unused_export__ = PutRegistryCatalogDataResponse$;
+__webpack_unused_export__ = PutRepositoryCatalogData$;
+__webpack_unused_export__ = PutRepositoryCatalogDataCommand;
+__webpack_unused_export__ = PutRepositoryCatalogDataRequest$;
+__webpack_unused_export__ = PutRepositoryCatalogDataResponse$;
+__webpack_unused_export__ = ReferencedImageDetail$;
+__webpack_unused_export__ = ReferencedImagesNotFoundException;
+__webpack_unused_export__ = ReferencedImagesNotFoundException$;
+__webpack_unused_export__ = Registry$;
+__webpack_unused_export__ = RegistryAlias$;
+__webpack_unused_export__ = RegistryAliasStatus;
+__webpack_unused_export__ = RegistryCatalogData$;
+__webpack_unused_export__ = RegistryNotFoundException;
+__webpack_unused_export__ = RegistryNotFoundException$;
+__webpack_unused_export__ = Repository$;
+__webpack_unused_export__ = RepositoryAlreadyExistsException;
+__webpack_unused_export__ = RepositoryAlreadyExistsException$;
+__webpack_unused_export__ = RepositoryCatalogData$;
+__webpack_unused_export__ = RepositoryCatalogDataInput$;
+__webpack_unused_export__ = RepositoryCatalogDataNotFoundException;
+__webpack_unused_export__ = RepositoryCatalogDataNotFoundException$;
+__webpack_unused_export__ = RepositoryNotEmptyException;
+__webpack_unused_export__ = RepositoryNotEmptyException$;
+__webpack_unused_export__ = RepositoryNotFoundException;
+__webpack_unused_export__ = RepositoryNotFoundException$;
+__webpack_unused_export__ = RepositoryPolicyNotFoundException;
+__webpack_unused_export__ = RepositoryPolicyNotFoundException$;
+__webpack_unused_export__ = ServerException;
+__webpack_unused_export__ = ServerException$;
+__webpack_unused_export__ = SetRepositoryPolicy$;
+__webpack_unused_export__ = SetRepositoryPolicyCommand;
+__webpack_unused_export__ = SetRepositoryPolicyRequest$;
+__webpack_unused_export__ = SetRepositoryPolicyResponse$;
+__webpack_unused_export__ = Tag$;
+__webpack_unused_export__ = TagResource$;
+__webpack_unused_export__ = TagResourceCommand;
+__webpack_unused_export__ = TagResourceRequest$;
+__webpack_unused_export__ = TagResourceResponse$;
+__webpack_unused_export__ = TooManyTagsException;
+__webpack_unused_export__ = TooManyTagsException$;
+__webpack_unused_export__ = UnsupportedCommandException;
+__webpack_unused_export__ = UnsupportedCommandException$;
+__webpack_unused_export__ = UntagResource$;
+__webpack_unused_export__ = UntagResourceCommand;
+__webpack_unused_export__ = UntagResourceRequest$;
+__webpack_unused_export__ = UntagResourceResponse$;
+__webpack_unused_export__ = UploadLayerPart$;
+__webpack_unused_export__ = UploadLayerPartCommand;
+__webpack_unused_export__ = UploadLayerPartRequest$;
+__webpack_unused_export__ = UploadLayerPartResponse$;
+__webpack_unused_export__ = UploadNotFoundException;
+__webpack_unused_export__ = UploadNotFoundException$;
+__webpack_unused_export__ = errorTypeRegistries;
+__webpack_unused_export__ = paginateDescribeImageTags;
+__webpack_unused_export__ = paginateDescribeImages;
+__webpack_unused_export__ = paginateDescribeRegistries;
+__webpack_unused_export__ = paginateDescribeRepositories;
+
+
+/***/ }),
+
 /***/ 8249:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
@@ -31677,7 +33337,7 @@ __webpack_unused_export__ = BatchDeleteImageCommand;
 __webpack_unused_export__ = BatchDeleteImageRequest$;
 __webpack_unused_export__ = BatchDeleteImageResponse$;
 __webpack_unused_export__ = BatchGetImage$;
-__webpack_unused_export__ = BatchGetImageCommand;
+exports.P8n = BatchGetImageCommand;
 __webpack_unused_export__ = BatchGetImageRequest$;
 __webpack_unused_export__ = BatchGetImageResponse$;
 __webpack_unused_export__ = BatchGetRepositoryScanningConfiguration$;
@@ -31695,7 +33355,7 @@ __webpack_unused_export__ = CreatePullThroughCacheRuleCommand;
 __webpack_unused_export__ = CreatePullThroughCacheRuleRequest$;
 __webpack_unused_export__ = CreatePullThroughCacheRuleResponse$;
 __webpack_unused_export__ = CreateRepository$;
-__webpack_unused_export__ = CreateRepositoryCommand;
+exports.WTe = CreateRepositoryCommand;
 __webpack_unused_export__ = CreateRepositoryCreationTemplate$;
 __webpack_unused_export__ = CreateRepositoryCreationTemplateCommand;
 __webpack_unused_export__ = CreateRepositoryCreationTemplateRequest$;
@@ -31768,7 +33428,7 @@ __webpack_unused_export__ = DescribeReplicationBackfillResultsCommand;
 __webpack_unused_export__ = DescribeReplicationBackfillResultsRequest$;
 __webpack_unused_export__ = DescribeReplicationBackfillResultsResponse$;
 __webpack_unused_export__ = DescribeRepositories$;
-__webpack_unused_export__ = DescribeRepositoriesCommand;
+exports.pE_ = DescribeRepositoriesCommand;
 __webpack_unused_export__ = DescribeRepositoriesRequest$;
 __webpack_unused_export__ = DescribeRepositoriesResponse$;
 __webpack_unused_export__ = DescribeRepositoryCreationTemplates$;
@@ -102024,7 +103684,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7703);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4149);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -102033,7 +103693,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 7703:
+/***/ 4149:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -104987,8 +106647,86 @@ function getIDToken(aud) {
  */
 
 //# sourceMappingURL=core.js.map
+// EXTERNAL MODULE: external "node:http"
+var external_node_http_ = __nccwpck_require__(7067);
+// EXTERNAL MODULE: external "node:https"
+var external_node_https_ = __nccwpck_require__(4708);
 // EXTERNAL MODULE: ./node_modules/@aws-sdk/client-ecr/dist-cjs/index.js
 var dist_cjs = __nccwpck_require__(8249);
+// EXTERNAL MODULE: ./node_modules/@aws-sdk/client-ecr-public/dist-cjs/index.js
+var client_ecr_public_dist_cjs = __nccwpck_require__(9821);
+// EXTERNAL MODULE: ./node_modules/@smithy/node-http-handler/dist-cjs/index.js
+var node_http_handler_dist_cjs = __nccwpck_require__(1279);
+;// CONCATENATED MODULE: ./src/aws-clients.ts
+
+
+
+
+
+const PROXY_VARIABLES = [
+    'HTTPS_PROXY',
+    'https_proxy',
+    'HTTP_PROXY',
+    'http_proxy',
+];
+/**
+ * The AWS SDK ignores proxy variables; the AWS CLI honours them, and so do
+ * we: Node's own agents (24.5+) read HTTP(S)_PROXY and NO_PROXY in either
+ * case, tunnelling HTTPS with CONNECT. Without a proxy the SDK's default
+ * handler is kept as it is.
+ */
+function requestHandler(env) {
+    if (!PROXY_VARIABLES.some((name) => env[name]))
+        return undefined;
+    return new node_http_handler_dist_cjs.NodeHttpHandler({
+        httpAgent: new external_node_http_.Agent({ keepAlive: true, proxyEnv: env }),
+        httpsAgent: new external_node_https_.Agent({ keepAlive: true, proxyEnv: env }),
+    });
+}
+/**
+ * Clients are created without an endpoint so that the SDK keeps honouring
+ * AWS_ENDPOINT_URL_ECR (and _ECR_PUBLIC), AWS_ENDPOINT_URL and
+ * AWS_MAX_ATTEMPTS from the environment. One client per region, reused.
+ */
+class AwsClients {
+    env;
+    ecr = new Map();
+    ecrPublic;
+    constructor(env = process.env) {
+        this.env = env;
+    }
+    ecrIn(region) {
+        let client = this.ecr.get(region);
+        if (!client) {
+            client = new dist_cjs/* ECRClient */.S70({
+                region,
+                requestHandler: requestHandler(this.env),
+            });
+            this.ecr.set(region, client);
+        }
+        return client;
+    }
+    /** ECR Public's API lives in us-east-1 only. */
+    ecrPublicClient() {
+        this.ecrPublic ??= new client_ecr_public_dist_cjs/* ECRPUBLICClient */.Rr({
+            region: 'us-east-1',
+            requestHandler: requestHandler(this.env),
+        });
+        return this.ecrPublic;
+    }
+    destroy() {
+        for (const client of this.ecr.values())
+            client.destroy();
+        this.ecrPublic?.destroy();
+    }
+}
+
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __nccwpck_require__(1455);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
+// EXTERNAL MODULE: ./node_modules/undici/index.js
+var node_modules_undici = __nccwpck_require__(6752);
 ;// CONCATENATED MODULE: ./src/errors.ts
 /**
  * An error whose message is written for the workflow author: it says what
@@ -105011,212 +106749,12 @@ function describeFailure(thrown) {
     }
     return `Unexpected failure: ${String(thrown)}. Please report this with the step log.`;
 }
-
-;// CONCATENATED MODULE: ./src/reference.ts
-// Docker's reference grammar (distribution/reference) and ECR's stricter
-// repository rules. Everything that ends up in an engine URL passes here.
-const PATH_COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
-const DOMAIN_COMPONENT = '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])';
-const DOMAIN = `${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*(?::[0-9]+)?`;
-const TAG = '[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}';
-const DIGEST = 'sha256:[a-f0-9]{64}';
-const PATH_RE = new RegExp(`^${PATH_COMPONENT}(?:/${PATH_COMPONENT})*$`);
-const DOMAIN_RE = new RegExp(`^${DOMAIN}$`);
-const TAG_RE = new RegExp(`^${TAG}$`);
-const DIGEST_RE = new RegExp(`^${DIGEST}$`);
-const ECR_REPOSITORY_RE = /^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
-// A bare hex string of 12 to 64 characters is read as an image ID, as the
-// docker CLI does for `docker push <id>`-style arguments.
-const IMAGE_ID_RE = /^(?:sha256:[a-f0-9]{64}|[a-f0-9]{12,64})$/;
-const MAX_PATH_LENGTH = 255;
-function isValidTag(tag) {
-    return TAG_RE.test(tag);
-}
-function isValidRegistryHost(host) {
-    return DOMAIN_RE.test(host);
-}
-/** Returns why `name` is not a valid ECR repository name, or undefined. */
-function ecrRepositoryProblem(name) {
-    if (name.length < 2 || name.length > 256) {
-        return 'it must be 2 to 256 characters long';
-    }
-    if (!ECR_REPOSITORY_RE.test(name)) {
-        return ('ECR allows lowercase letters and digits in path components ' +
-            'separated by "/", with single ".", "_" or "-" between them');
-    }
-    return undefined;
-}
-/**
- * Parses the `image` input: `name[:tag][@digest]` with an optional registry
- * host, or an image ID. Returns undefined when Docker would reject it.
- */
-function parseLocalImage(input) {
-    if (IMAGE_ID_RE.test(input))
-        return { kind: 'id', id: input };
-    let rest = input;
-    let digest;
-    const at = rest.indexOf('@');
-    if (at >= 0) {
-        digest = rest.slice(at + 1);
-        rest = rest.slice(0, at);
-        if (!DIGEST_RE.test(digest))
-            return undefined;
-    }
-    let tag;
-    const colon = rest.lastIndexOf(':');
-    if (colon > rest.lastIndexOf('/')) {
-        tag = rest.slice(colon + 1);
-        rest = rest.slice(0, colon);
-        if (!isValidTag(tag))
-            return undefined;
-    }
-    let domain;
-    const slash = rest.indexOf('/');
-    const first = slash >= 0 ? rest.slice(0, slash) : '';
-    // Docker's rule: the first component is a registry host only when it
-    // looks like one (a dot, a port, localhost or an uppercase letter).
-    if (slash >= 0 && (/[.:A-Z]/.test(first) || first === 'localhost')) {
-        domain = first;
-        rest = rest.slice(slash + 1);
-        if (!isValidRegistryHost(domain))
-            return undefined;
-    }
-    if (rest.length > MAX_PATH_LENGTH || !PATH_RE.test(rest))
-        return undefined;
-    return { kind: 'name', domain, path: rest, tag, digest };
-}
-/** The reference the engine knows the local image by. */
-function formatLocalImage(image) {
-    if (image.kind === 'id')
-        return image.id;
-    const name = image.domain ? `${image.domain}/${image.path}` : image.path;
-    return (name +
-        (image.tag ? `:${image.tag}` : '') +
-        (image.digest ? `@${image.digest}` : ''));
+/** Shows a user value unambiguously, with control characters escaped. */
+function quote(value) {
+    const shown = value.length > 300 ? `${value.slice(0, 300)}…` : value;
+    return JSON.stringify(shown);
 }
 
-;// CONCATENATED MODULE: ./src/registry-auth.ts
-
-
-/**
- * Encodes the `X-Registry-Auth` header. The engine decodes it with Go's
- * base64.URLEncoding: URL-safe alphabet *with* `=` padding. Node's
- * 'base64url' drops the padding, and a header that fails to decode is
- * silently ignored, so the push then fails with "no basic auth credentials".
- */
-function encodeRegistryAuth(credentials) {
-    const json = JSON.stringify({
-        username: credentials.username,
-        password: credentials.password,
-        serveraddress: credentials.serverAddress,
-    });
-    return Buffer.from(json, 'utf8')
-        .toString('base64')
-        .replace(/\+/g, '-')
-        .replace(/\//g, '_');
-}
-/** Builds the header and masks it before anything else can print it. */
-function createRegistryAuthHeader(credentials) {
-    const header = encodeRegistryAuth(credentials);
-    core_setSecret(header);
-    return header;
-}
-/**
- * ECR's authorizationToken is base64 of `AWS:<password>`. Both the token and
- * the password are masked here, where they first exist in clear.
- */
-function decodeAuthorizationToken(token) {
-    core_setSecret(token);
-    const decoded = Buffer.from(token, 'base64').toString('utf8');
-    const colon = decoded.indexOf(':');
-    if (colon <= 0 || colon === decoded.length - 1) {
-        throw new ActionError('ECR returned an authorization token that is not of the form user:password. ' +
-            'Check that the ECR endpoint (AWS_ENDPOINT_URL_ECR, if set) is really ECR.');
-    }
-    const password = decoded.slice(colon + 1);
-    core_setSecret(password);
-    return { username: decoded.slice(0, colon), password };
-}
-
-;// CONCATENATED MODULE: ./src/ecr.ts
-
-
-
-
-
-/**
- * Asks ECR for a registry password with the default credential chain. The
- * client is created without an endpoint so that the SDK keeps honouring
- * AWS_ENDPOINT_URL_ECR and AWS_ENDPOINT_URL; AWS_MAX_ATTEMPTS likewise.
- */
-async function getEcrAuthorization(region, client = new dist_cjs/* ECRClient */.S70({ region })) {
-    let response;
-    try {
-        response = await client.send(new dist_cjs/* GetAuthorizationTokenCommand */.Eu6({}));
-    }
-    catch (error) {
-        throw explainEcrError(error, region);
-    }
-    const data = response.authorizationData?.[0];
-    if (!data?.authorizationToken || !data.proxyEndpoint) {
-        throw new ActionError(`ECR in ${region} answered GetAuthorizationToken without a token or registry endpoint. Try again; if it persists, check AWS_ENDPOINT_URL_ECR.`);
-    }
-    const { username, password } = decodeAuthorizationToken(data.authorizationToken);
-    const serverAddress = registryHostOf(data.proxyEndpoint);
-    core_debug(`ECR registry ${serverAddress}, token expires ${data.expiresAt?.toISOString() ?? 'at an unknown time'}`);
-    return { username, password, serverAddress, expiresAt: data.expiresAt };
-}
-/** `https://123456789012.dkr.ecr.us-east-1.amazonaws.com` → the host. */
-function registryHostOf(proxyEndpoint) {
-    let host;
-    try {
-        host = new URL(proxyEndpoint).host;
-    }
-    catch {
-        host = '';
-    }
-    if (!host || !isValidRegistryHost(host)) {
-        throw new ActionError(`ECR returned a registry endpoint that is not a host name: ${JSON.stringify(proxyEndpoint)}.`);
-    }
-    return host;
-}
-function explainEcrError(error, region) {
-    const name = error?.name ?? '';
-    const message = error instanceof Error ? error.message : String(error);
-    const because = ` (${name}: ${message})`;
-    switch (name) {
-        case 'CredentialsProviderError':
-            return new ActionError('No AWS credentials found. Add aws-actions/configure-aws-credentials before this step, ' +
-                'or provide AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.' +
-                because, { cause: error });
-        case 'AccessDeniedException':
-            return new ActionError('ECR denied GetAuthorizationToken: the AWS identity lacks the IAM permission ' +
-                '"ecr:GetAuthorizationToken" on resource "*". Add it to the role\'s policy.' +
-                because, { cause: error });
-        case 'UnrecognizedClientException':
-        case 'InvalidSignatureException':
-        case 'ExpiredTokenException':
-        case 'InvalidClientTokenId':
-            return new ActionError('AWS rejected the credentials when asking ECR for a token: they are invalid or expired. ' +
-                'Check the role or keys given to aws-actions/configure-aws-credentials.' +
-                because, { cause: error });
-        case 'ThrottlingException':
-        case 'TooManyRequestsException':
-            return new ActionError(`ECR kept throttling GetAuthorizationToken in ${region} after the SDK's retries. ` +
-                'Try again later, or raise AWS_MAX_ATTEMPTS.' +
-                because, { cause: error });
-        default:
-            return new ActionError(`Could not get an ECR authorization token in ${region}: ${name || 'Error'}: ${message}. ` +
-                'Check the region, the network path to ECR, and AWS_ENDPOINT_URL_ECR if set.', { cause: error });
-    }
-}
-
-// EXTERNAL MODULE: external "node:fs/promises"
-var promises_ = __nccwpck_require__(1455);
-// EXTERNAL MODULE: external "node:path"
-var external_node_path_ = __nccwpck_require__(6760);
-// EXTERNAL MODULE: ./node_modules/undici/index.js
-var node_modules_undici = __nccwpck_require__(6752);
 ;// CONCATENATED MODULE: ./src/engine/api-version.ts
 
 /**
@@ -105247,99 +106785,7 @@ function chooseApiVersion(engineVersion) {
         : engineVersion;
 }
 
-;// CONCATENATED MODULE: ./src/inputs.ts
-
-
-
-const DEFAULT_DOCKER_HOST = 'unix:///var/run/docker.sock';
-// us-east-1, us-gov-west-1, cn-north-1, eu-isoe-west-1, ap-southeast-7 …
-const REGION_RE = /^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/;
-/**
- * Reads and validates every input before anything touches the network, so
- * that a typo fails the step at once with a message about that input.
- */
-function readInputs(env = process.env) {
-    const imageInput = getInput('image', { required: true });
-    const image = parseLocalImage(imageInput);
-    if (!image) {
-        throw new ActionError(`Input "image" is not a valid Docker image reference: ${quote(imageInput)}. ` +
-            'Use name[:tag] (for example my-app:1.2.0) or an image ID (sha256:…).');
-    }
-    return {
-        image,
-        imageInput,
-        repository: readRepository(image),
-        tags: readTags(image),
-        region: readRegion(env),
-        dockerHost: getInput('docker-host') || env.DOCKER_HOST || DEFAULT_DOCKER_HOST,
-        maxAttempts: readMaxAttempts(),
-    };
-}
-function readRepository(image) {
-    const given = getInput('repository');
-    if (!given && image.kind === 'id') {
-        throw new ActionError('Input "repository" is required when "image" is an image ID: ' +
-            'there is no name to take the ECR repository from.');
-    }
-    const repository = given || (image.kind === 'name' ? image.path : '');
-    const problem = ecrRepositoryProblem(repository);
-    if (problem) {
-        const source = given
-            ? 'Input "repository"'
-            : 'The repository taken from "image"';
-        throw new ActionError(`${source} is not a valid ECR repository name: ${quote(repository)}; ${problem}. ` +
-            (given ? 'Fix the input.' : 'Set the "repository" input.'));
-    }
-    return repository;
-}
-/** `tags` accepts newlines and commas, so a metadata-action list works too. */
-function splitList(text) {
-    const items = text
-        .split(/[\n,]/)
-        .map((item) => item.trim())
-        .filter((item) => item.length > 0);
-    return [...new Set(items)];
-}
-function readTags(image) {
-    const tags = splitList(getInput('tags'));
-    if (tags.length === 0) {
-        tags.push(image.kind === 'name' && image.tag ? image.tag : 'latest');
-    }
-    for (const tag of tags) {
-        if (!isValidTag(tag)) {
-            throw new ActionError(`Input "tags" holds an invalid tag: ${quote(tag)}. A tag is 1 to 128 ` +
-                'letters, digits, "_", "." or "-", and does not start with "." or "-".');
-        }
-    }
-    return tags;
-}
-function readRegion(env) {
-    const region = getInput('region') || env.AWS_REGION || env.AWS_DEFAULT_REGION || '';
-    if (!region) {
-        throw new ActionError('No AWS region: set the "region" input, or AWS_REGION ' +
-            '(aws-actions/configure-aws-credentials sets it).');
-    }
-    if (!REGION_RE.test(region)) {
-        throw new ActionError(`${quote(region)} is not an AWS region name. Use one such as us-east-1.`);
-    }
-    return region;
-}
-function readMaxAttempts() {
-    const text = getInput('max-attempts', { required: true });
-    const value = Number(text);
-    if (!/^\d+$/.test(text) || value < 1 || value > 10) {
-        throw new ActionError(`Input "max-attempts" must be a whole number from 1 to 10, not ${quote(text)}.`);
-    }
-    return value;
-}
-/** Shows a user value unambiguously, with control characters escaped. */
-function quote(value) {
-    const shown = value.length > 300 ? `${value.slice(0, 300)}…` : value;
-    return JSON.stringify(shown);
-}
-
 ;// CONCATENATED MODULE: ./src/engine/docker-host.ts
-
 
 
 /**
@@ -105430,7 +106876,7 @@ class EngineClient {
         }
         catch (error) {
             await pool.destroy();
-            throw error;
+            throw explainTlsFailure(error, endpoint, where) ?? error;
         }
     }
     async inspectImage(reference) {
@@ -105478,7 +106924,8 @@ class EngineClient {
     async expectOk(response, action) {
         const text = await response.body.text();
         if (response.statusCode >= 200 && response.statusCode < 300) {
-            return text ? JSON.parse(text) : undefined;
+            // Podman answers a tag request with a lone newline.
+            return text.trim() ? JSON.parse(text) : undefined;
         }
         throw new ActionError(`The Docker engine could not ${action}: HTTP ${response.statusCode}: ${engineMessage(text)}`);
     }
@@ -105561,6 +107008,68 @@ function explainConnectionError(error, where) {
             return new EngineConnectionError(`Lost the connection to the Docker engine at ${where} (${code ?? describe(error)}). Check that the engine is running and healthy.`, { cause: error });
     }
 }
+// Node's codes for a server certificate that the client does not accept.
+const UNTRUSTED_CERTIFICATE = new Set([
+    'SELF_SIGNED_CERT_IN_CHAIN',
+    'DEPTH_ZERO_SELF_SIGNED_CERT',
+    'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+    'UNABLE_TO_GET_ISSUER_CERT',
+    'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+    'CERT_SIGNATURE_FAILURE',
+    'CERT_UNTRUSTED',
+]);
+/**
+ * Certificate problems show on the first request, /_ping. They are not
+ * worth another attempt, and "lost the connection" would hide them.
+ */
+function explainTlsFailure(error, endpoint, where) {
+    if (endpoint.kind !== 'tcp')
+        return undefined;
+    const code = errorCode(error) ?? firstCode(error) ?? '';
+    if (!endpoint.tls) {
+        if (code !== 'UND_ERR_SOCKET' && code !== 'ECONNRESET')
+            return undefined;
+        return new ActionError(`The Docker engine at ${where} closed the connection before answering /_ping. ` +
+            'If it expects TLS (usually on port 2376), set DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH.', { cause: error });
+    }
+    const certPath = `DOCKER_CERT_PATH ${endpoint.tls.certPath}`;
+    const fail = (message) => new ActionError(`The Docker engine at ${where} ${message}`, {
+        cause: error,
+    });
+    if (UNTRUSTED_CERTIFICATE.has(code)) {
+        return fail(`presented a TLS certificate that ca.pem in ${certPath} does not verify (${code}). ` +
+            "Put the CA that signed the engine's certificate there as ca.pem.");
+    }
+    if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+        return fail(`presented a TLS certificate that is not for ${new URL(where).hostname} (${code}). ` +
+            'Set docker-host to a name or address the certificate lists.');
+    }
+    if (code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID') {
+        return fail(`presented a TLS certificate that is not valid now (${code}). Renew it, or check the runner's clock.`);
+    }
+    if (code === 'ERR_SSL_WRONG_VERSION_NUMBER') {
+        return fail(`does not speak TLS (${code}). Unset DOCKER_TLS_VERIFY and DOCKER_TLS, or use the engine's TLS port.`);
+    }
+    // TLS 1.3 clients finish the handshake before the server checks their
+    // certificate: a refusal shows as an alert, or as the connection closing.
+    if (/^ERR_SSL_.*ALERT/.test(code) ||
+        code === 'UND_ERR_SOCKET' ||
+        code === 'ECONNRESET') {
+        return fail(`closed the TLS connection before answering /_ping (${code}): it may not accept the client certificate. ` +
+            `Use cert.pem and key.pem in ${certPath} signed by a CA the engine trusts (dockerd --tlscacert).`);
+    }
+    return undefined;
+}
+/** The first code in the cause chain, undici's own included. */
+function firstCode(error) {
+    for (let e = error, depth = 0; e && depth < 4; depth++) {
+        const code = e.code;
+        if (typeof code === 'string')
+            return code;
+        e = e.cause;
+    }
+    return undefined;
+}
 /** A dropped or failed connection to the engine: worth another attempt. */
 class EngineConnectionError extends ActionError {
     name = 'EngineConnectionError';
@@ -105577,6 +107086,289 @@ function errorCode(error) {
 }
 function describe(error) {
     return error instanceof Error ? error.message : String(error);
+}
+
+;// CONCATENATED MODULE: ./src/reference.ts
+// Docker's reference grammar (distribution/reference) and ECR's stricter
+// repository rules. Everything that ends up in an engine URL passes here.
+const PATH_COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
+const DOMAIN_COMPONENT = '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])';
+const DOMAIN = `${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*(?::[0-9]+)?`;
+const TAG = '[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}';
+const DIGEST = 'sha256:[a-f0-9]{64}';
+const PATH_RE = new RegExp(`^${PATH_COMPONENT}(?:/${PATH_COMPONENT})*$`);
+const DOMAIN_RE = new RegExp(`^${DOMAIN}$`);
+const TAG_RE = new RegExp(`^${TAG}$`);
+const DIGEST_RE = new RegExp(`^${DIGEST}$`);
+const ECR_REPOSITORY_RE = /^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
+// A bare hex string of 12 to 64 characters is read as an image ID, as the
+// docker CLI does for `docker push <id>`-style arguments.
+const IMAGE_ID_RE = /^(?:sha256:[a-f0-9]{64}|[a-f0-9]{12,64})$/;
+const MAX_PATH_LENGTH = 255;
+function isValidTag(tag) {
+    return TAG_RE.test(tag);
+}
+function isValidRegistryHost(host) {
+    return DOMAIN_RE.test(host);
+}
+/** Returns why `name` is not a valid ECR repository name, or undefined. */
+function ecrRepositoryProblem(name) {
+    if (name.length < 2 || name.length > 256) {
+        return 'it must be 2 to 256 characters long';
+    }
+    if (!ECR_REPOSITORY_RE.test(name)) {
+        return ('ECR allows lowercase letters and digits in path components ' +
+            'separated by "/", with single ".", "_" or "-" between them');
+    }
+    return undefined;
+}
+/**
+ * Parses the `image` input: `name[:tag][@digest]` with an optional registry
+ * host, or an image ID. Returns undefined when Docker would reject it.
+ */
+function parseLocalImage(input) {
+    if (IMAGE_ID_RE.test(input))
+        return { kind: 'id', id: input };
+    let rest = input;
+    let digest;
+    const at = rest.indexOf('@');
+    if (at >= 0) {
+        digest = rest.slice(at + 1);
+        rest = rest.slice(0, at);
+        if (!DIGEST_RE.test(digest))
+            return undefined;
+    }
+    let tag;
+    const colon = rest.lastIndexOf(':');
+    if (colon > rest.lastIndexOf('/')) {
+        tag = rest.slice(colon + 1);
+        rest = rest.slice(0, colon);
+        if (!isValidTag(tag))
+            return undefined;
+    }
+    let domain;
+    const slash = rest.indexOf('/');
+    const first = slash >= 0 ? rest.slice(0, slash) : '';
+    // Docker's rule: the first component is a registry host only when it
+    // looks like one (a dot, a port, localhost or an uppercase letter).
+    if (slash >= 0 && (/[.:A-Z]/.test(first) || first === 'localhost')) {
+        domain = first;
+        rest = rest.slice(slash + 1);
+        if (!isValidRegistryHost(domain))
+            return undefined;
+    }
+    if (rest.length > MAX_PATH_LENGTH || !PATH_RE.test(rest))
+        return undefined;
+    return { kind: 'name', domain, path: rest, tag, digest };
+}
+/** The reference the engine knows the local image by. */
+function formatLocalImage(image) {
+    if (image.kind === 'id')
+        return image.id;
+    const name = image.domain ? `${image.domain}/${image.path}` : image.path;
+    return (name +
+        (image.tag ? `:${image.tag}` : '') +
+        (image.digest ? `@${image.digest}` : ''));
+}
+
+;// CONCATENATED MODULE: ./src/registry-host.ts
+// Which ECR registry a host name is, and so which region's token opens it.
+// Private registries: <account>.dkr.ecr[-fips].<region>.<partition domain>,
+// dual-stack <account>.dkr-ecr[-fips].<region>.on.aws; ECR Public is one
+// host, public.ecr.aws, whose tokens come from us-east-1 only.
+const ECR_PUBLIC_HOST = 'public.ecr.aws';
+const PARTITION_DOMAINS = [
+    'amazonaws.com',
+    'amazonaws.com.cn',
+    'amazonaws.eu',
+    'c2s.ic.gov',
+    'sc2s.sgov.gov',
+    'cloud.adc-e.uk',
+    'csp.hci.ic.gov',
+].map((domain) => domain.replace(/\./g, '\\.'));
+const PRIVATE_RE = new RegExp(`^(\\d{12})\\.dkr\\.ecr(-fips)?\\.([a-z0-9-]+)\\.(?:${PARTITION_DOMAINS.join('|')})$`);
+const DUAL_STACK_RE = /^(\d{12})\.dkr-ecr(-fips)?\.([a-z0-9-]+)\.on\.aws$/;
+/** Undefined when `host` is not an ECR registry. */
+function parseRegistryHost(host) {
+    const name = host.toLowerCase();
+    if (name === ECR_PUBLIC_HOST) {
+        return { kind: 'public', host: name, region: 'us-east-1' };
+    }
+    const match = PRIVATE_RE.exec(name) ?? DUAL_STACK_RE.exec(name);
+    if (!match)
+        return undefined;
+    const [, accountId = '', fips, region = ''] = match;
+    return {
+        kind: 'private',
+        host: name,
+        accountId,
+        region,
+        fips: Boolean(fips),
+        dualStack: name.endsWith('.on.aws'),
+    };
+}
+
+;// CONCATENATED MODULE: ./src/targets.ts
+
+
+
+/** `host/repository`, the name the engine tags and pushes. */
+function repositoryOf(target) {
+    return `${target.registry.host}/${target.repository}`;
+}
+function referenceOf(target) {
+    return `${repositoryOf(target)}:${target.tag}`;
+}
+/**
+ * Reads one `tags` entry. Whole references are accepted as
+ * docker/metadata-action writes them, so its `tags` output chains as is.
+ */
+function parseTagEntry(entry) {
+    if (isValidTag(entry))
+        return { kind: 'tag', tag: entry };
+    const reference = parseLocalImage(entry);
+    if (!reference || reference.kind !== 'name' || reference.digest) {
+        throw new ActionError(`Input "tags" holds ${quote(entry)}, which is neither a tag nor a reference. ` +
+            'A tag is 1 to 128 letters, digits, "_", "." or "-", not starting with "." or "-"; ' +
+            'a reference is <account>.dkr.ecr.<region>.amazonaws.com/<repository>:<tag>.');
+    }
+    const registry = reference.domain
+        ? parseRegistryHost(reference.domain)
+        : undefined;
+    if (!registry) {
+        throw new ActionError(`Input "tags" holds ${quote(entry)}, whose registry is not Amazon ECR. ` +
+            'Use an ECR registry (<account>.dkr.ecr.<region>.amazonaws.com or public.ecr.aws), or a bare tag.');
+    }
+    const problem = ecrRepositoryProblem(reference.path);
+    if (problem) {
+        throw new ActionError(`Input "tags" holds ${quote(entry)}, whose repository is not a valid ECR name; ${problem}.`);
+    }
+    if (registry.kind === 'public' && !reference.path.includes('/')) {
+        throw new ActionError(`Input "tags" holds ${quote(entry)}: ECR Public references are public.ecr.aws/<alias>/<repository>:<tag>.`);
+    }
+    return {
+        kind: 'reference',
+        target: {
+            registry,
+            repository: reference.path,
+            tag: reference.tag ?? 'latest',
+        },
+    };
+}
+/**
+ * Turns the entries into targets: bare tags go to `repository` in the
+ * default registry (the one the `region` token names).
+ */
+function resolveTargets(entries, repository, defaultRegistry) {
+    const targets = entries.map((entry) => {
+        if (entry.kind === 'reference')
+            return entry.target;
+        if (!defaultRegistry) {
+            throw new ActionError('Bare tags need the default ECR registry; set the "region" input.');
+        }
+        return { registry: defaultRegistry, repository, tag: entry.tag };
+    });
+    const unique = new Map(targets.map((target) => [referenceOf(target), target]));
+    return [...unique.values()];
+}
+
+;// CONCATENATED MODULE: ./src/inputs.ts
+
+
+
+
+const MUTABILITY = ['MUTABLE', 'IMMUTABLE'];
+function readRepositorySettings() {
+    if (!getBooleanInput('create-repository'))
+        return undefined;
+    const mutability = getInput('image-tag-mutability').toUpperCase();
+    if (!MUTABILITY.includes(mutability)) {
+        throw new ActionError(`Input "image-tag-mutability" must be MUTABLE or IMMUTABLE, not ${quote(mutability)}.`);
+    }
+    return {
+        imageTagMutability: mutability,
+        kmsKey: getInput('kms-key') || undefined,
+    };
+}
+const DEFAULT_DOCKER_HOST = 'unix:///var/run/docker.sock';
+// us-east-1, us-gov-west-1, cn-north-1, eu-isoe-west-1, ap-southeast-7 …
+const REGION_RE = /^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/;
+/**
+ * Reads and validates every input before anything touches the network, so
+ * that a typo fails the step at once with a message about that input.
+ */
+function readInputs(env = process.env) {
+    const imageInput = getInput('image', { required: true });
+    const image = parseLocalImage(imageInput);
+    if (!image) {
+        throw new ActionError(`Input "image" is not a valid Docker image reference: ${quote(imageInput)}. ` +
+            'Use name[:tag] (for example my-app:1.2.0) or an image ID (sha256:…).');
+    }
+    const tags = readTags(image);
+    const needsRegion = tags.some((entry) => entry.kind === 'tag');
+    return {
+        image,
+        imageInput,
+        repository: readRepository(image),
+        tags,
+        region: readRegion(env, needsRegion),
+        repositorySettings: readRepositorySettings(),
+        dockerHost: getInput('docker-host') || env.DOCKER_HOST || DEFAULT_DOCKER_HOST,
+        maxAttempts: readMaxAttempts(),
+    };
+}
+function readRepository(image) {
+    const given = getInput('repository');
+    if (!given && image.kind === 'id') {
+        throw new ActionError('Input "repository" is required when "image" is an image ID: ' +
+            'there is no name to take the ECR repository from.');
+    }
+    const repository = given || (image.kind === 'name' ? image.path : '');
+    const problem = ecrRepositoryProblem(repository);
+    if (problem) {
+        const source = given
+            ? 'Input "repository"'
+            : 'The repository taken from "image"';
+        throw new ActionError(`${source} is not a valid ECR repository name: ${quote(repository)}; ${problem}. ` +
+            (given ? 'Fix the input.' : 'Set the "repository" input.'));
+    }
+    return repository;
+}
+/** `tags` accepts newlines and commas, so a metadata-action list works too. */
+function splitList(text) {
+    const items = text
+        .split(/[\n,]/)
+        .map((item) => item.trim())
+        .filter((item) => item.length > 0);
+    return [...new Set(items)];
+}
+function readTags(image) {
+    const entries = splitList(getInput('tags'));
+    if (entries.length === 0) {
+        entries.push(image.kind === 'name' && image.tag ? image.tag : 'latest');
+    }
+    return entries.map(parseTagEntry);
+}
+function readRegion(env, needed) {
+    const region = getInput('region') || env.AWS_REGION || env.AWS_DEFAULT_REGION || '';
+    if (!region && !needed)
+        return undefined;
+    if (!region) {
+        throw new ActionError('No AWS region: set the "region" input, or AWS_REGION ' +
+            '(aws-actions/configure-aws-credentials sets it).');
+    }
+    if (!REGION_RE.test(region)) {
+        throw new ActionError(`${quote(region)} is not an AWS region name. Use one such as us-east-1.`);
+    }
+    return region;
+}
+function readMaxAttempts() {
+    const text = getInput('max-attempts', { required: true });
+    const value = Number(text);
+    if (!/^\d+$/.test(text) || value < 1 || value > 10) {
+        throw new ActionError(`Input "max-attempts" must be a whole number from 1 to 10, not ${quote(text)}.`);
+    }
+    return value;
 }
 
 ;// CONCATENATED MODULE: ./src/push-progress.ts
@@ -105684,11 +107476,14 @@ async function writeSummary(report) {
             { data: 'Reference', header: true },
             { data: 'Digest', header: true },
             { data: 'Image size', header: true },
+            { data: 'Checked with ECR', header: true },
         ],
         ...report.pushed.map((p) => [
             `<code>${p.reference}</code>`,
             `<code>${p.digest}</code>`,
             formatBytes(report.imageSize),
+            (p.verified ? 'verified' : 'not verified (ECR Public)') +
+                (p.alreadyThere ? ', was already there' : ''),
         ]),
     ])
         .write();
@@ -105711,11 +107506,14 @@ async function* readJsonLines(chunks) {
     const decoder = new TextDecoder('utf-8');
     let pending = '';
     for await (const chunk of chunks) {
+        // Only the new text can hold a newline: no rescanning a long line.
+        let searchFrom = pending.length;
         pending += decoder.decode(chunk, { stream: true });
         let newline;
-        while ((newline = pending.indexOf('\n')) >= 0) {
+        while ((newline = pending.indexOf('\n', searchFrom)) >= 0) {
             const line = pending.slice(0, newline);
             pending = pending.slice(newline + 1);
+            searchFrom = 0;
             const parsed = parseLine(line);
             if (parsed !== undefined)
                 yield parsed;
@@ -105741,6 +107539,10 @@ function parseLine(line) {
             'The stream was cut or altered; check the engine and anything between it and the runner.');
     }
 }
+const push_stream_DIGEST_RE = /^sha256:[a-f0-9]{64}$/;
+function isSize(value) {
+    return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+}
 const DIGEST_STATUS_RE = /^(\S+): digest: (sha256:[a-f0-9]{64}) size: (\d+)$/;
 /** Turns one progress message into the events the action acts on. */
 function interpretPushMessage(raw) {
@@ -105748,21 +107550,22 @@ function interpretPushMessage(raw) {
         return [];
     const message = raw;
     const events = [];
-    const errorText = message.errorDetail?.message ?? message.error;
-    if (typeof errorText === 'string' || message.errorDetail) {
-        events.push({
-            type: 'error',
-            message: String(errorText ?? 'unknown error'),
-        });
+    // Fields are used only when they have the type the engine sends.
+    const errorText = [message.errorDetail?.message, message.error].find((text) => typeof text === 'string');
+    if (errorText !== undefined || message.errorDetail) {
+        events.push({ type: 'error', message: errorText ?? 'unknown error' });
         return events;
     }
     const aux = message.aux;
-    if (aux && typeof aux.Digest === 'string') {
+    if (aux &&
+        typeof aux.Digest === 'string' &&
+        push_stream_DIGEST_RE.test(aux.Digest) &&
+        (aux.Size === undefined || isSize(aux.Size))) {
         events.push({
             type: 'digest',
-            tag: String(aux.Tag ?? ''),
+            tag: typeof aux.Tag === 'string' ? aux.Tag : '',
             digest: aux.Digest,
-            size: Number(aux.Size ?? 0),
+            size: aux.Size ?? 0,
         });
     }
     const status = typeof message.status === 'string' ? message.status : '';
@@ -105964,61 +107767,74 @@ function delay(ms) {
 
 
 
-function referenceOf(target) {
-    return `${target.repository}:${target.tag}`;
-}
+
+const IMMUTABLE_RE = /tag invalid.*cannot be overwritten/i;
 /**
  * Pushes one reference, reading the progress stream as it arrives, and
  * tries again after transient failures (see classifyPushFailure).
  */
 async function pushReference(engine, target, options, sink) {
     const reference = referenceOf(target);
-    let header = options.session.header();
+    const session = await options.sessionFor(target);
+    let header = session.header();
     let attempt = 0;
     try {
         return await withRetries(async () => {
             attempt += 1;
-            header = options.session.header();
+            header = session.header();
             return await pushOnce(engine, target, header, sink);
         }, {
             attempts: options.attempts,
             what: `pushing ${reference}`,
             classify: classifyPushFailure,
-            refreshToken: () => options.session.refresh(header),
+            refreshToken: () => session.refresh(header),
             warn: sink.warning,
         });
     }
     catch (error) {
+        if (error instanceof RegistryPushError &&
+            IMMUTABLE_RE.test(error.registryMessage)) {
+            const digest = await options.onImmutableTag(target);
+            sink.info(`${reference} already holds this image (${digest}); the tag is immutable, nothing to push`);
+            return { target, reference, digest, manifestSize: 0, alreadyThere: true };
+        }
         throw explainPushFailure(reference, error, attempt);
     }
 }
 async function pushOnce(engine, target, header, sink) {
     const reference = referenceOf(target);
     const progress = new PushProgress({ log: (line) => sink.info(line) });
-    const stream = await engine.pushImage(target.repository, target.tag, header);
+    const stream = await engine.pushImage(repositoryOf(target), target.tag, header);
     const outcome = await consumePushStream(stream, (event) => progress.handle(event), (line) => sink.debug(JSON.stringify(line)));
     sink.info(`Pushed ${reference} ${outcome.digest} (manifest ${formatBytes(outcome.manifestSize)})`);
-    return { reference, ...outcome };
+    return { target, reference, ...outcome };
 }
 /**
- * Pushes the first target alone, logging live, so its layers are uploaded
- * once; then the other tags at once, since they only add manifests. (The
- * engine does not share uploads between concurrent pushes, and concurrent
- * uploads of one blob can fail on the registry side.) The other pushes'
- * lines are held and written in one group per reference, never interleaved.
+ * Pushes the first tag of each repository one after another, logging live,
+ * so each repository's layers are uploaded once; then all other tags at
+ * once, since they only add manifests. (The engine does not share uploads
+ * between concurrent pushes, and concurrent uploads of one blob can fail
+ * on the registry side.) Held lines are written in one group per
+ * reference once its push is done, so groups never interleave.
  */
 async function pushAll(engine, targets, options) {
-    const [first, ...others] = targets;
-    if (!first)
-        return [];
     const live = {
         info: info,
         debug: core_debug,
         warning: (line) => warning(line),
     };
-    const pushed = [
-        await group(`Pushing ${referenceOf(first)}`, () => pushReference(engine, first, options, live)),
-    ];
+    const firsts = new Map();
+    for (const target of targets) {
+        if (!firsts.has(repositoryOf(target)))
+            firsts.set(repositoryOf(target), target);
+    }
+    const uploaders = [...firsts.values()];
+    const others = targets.filter((target) => !uploaders.includes(target));
+    const pushed = new Map();
+    for (const target of uploaders) {
+        const result = await group(`Pushing ${referenceOf(target)}`, () => pushReference(engine, target, options, live));
+        pushed.set(target, result);
+    }
     const held = others.map(() => []);
     // Settled at once, so that no failure goes unhandled while we wait.
     const pushes = others.map((target, index) => settle(pushReference(engine, target, options, {
@@ -106034,7 +107850,7 @@ async function pushAll(engine, targets, options) {
             live[level](line);
         endGroup();
         if (result.ok)
-            pushed.push(result.value);
+            pushed.set(target, result.value);
         else
             failures.push(result.error);
     }
@@ -106046,28 +107862,166 @@ async function pushAll(engine, targets, options) {
                 .map((error) => error instanceof Error ? error.message : String(error))
                 .join(' | '));
     }
-    return pushed;
+    return targets.map((target) => pushed.get(target));
 }
 function settle(promise) {
     return promise.then((value) => ({ ok: true, value }), (error) => ({ ok: false, error }));
 }
 
-;// CONCATENATED MODULE: ./src/ecr-session.ts
+;// CONCATENATED MODULE: ./src/registry-auth.ts
 
 
 /**
- * Holds the X-Registry-Auth header for one registry, and replaces the ECR
+ * Encodes the `X-Registry-Auth` header. The engine decodes it with Go's
+ * base64.URLEncoding: URL-safe alphabet *with* `=` padding. Node's
+ * 'base64url' drops the padding, and a header that fails to decode is
+ * silently ignored, so the push then fails with "no basic auth credentials".
+ */
+function encodeRegistryAuth(credentials) {
+    const json = JSON.stringify({
+        username: credentials.username,
+        password: credentials.password,
+        serveraddress: credentials.serverAddress,
+    });
+    return Buffer.from(json, 'utf8')
+        .toString('base64')
+        .replace(/\+/g, '-')
+        .replace(/\//g, '_');
+}
+/** Builds the header and masks it before anything else can print it. */
+function createRegistryAuthHeader(credentials) {
+    const header = encodeRegistryAuth(credentials);
+    core_setSecret(header);
+    return header;
+}
+/**
+ * ECR's authorizationToken is base64 of `AWS:<password>`. Both the token and
+ * the password are masked here, where they first exist in clear.
+ */
+function decodeAuthorizationToken(token) {
+    core_setSecret(token);
+    const decoded = Buffer.from(token, 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    if (colon <= 0 || colon === decoded.length - 1) {
+        throw new ActionError('ECR returned an authorization token that is not of the form user:password. ' +
+            'Check that the ECR endpoint (AWS_ENDPOINT_URL_ECR, if set) is really ECR.');
+    }
+    const password = decoded.slice(colon + 1);
+    core_setSecret(password);
+    return { username: decoded.slice(0, colon), password };
+}
+
+;// CONCATENATED MODULE: ./src/ecr.ts
+
+
+
+
+
+
+
+/**
+ * Asks ECR for a registry password with the default credential chain. One
+ * token opens every registry of that region the caller may push to; the
+ * registry it names is the caller's own.
+ */
+async function getEcrAuthorization(client, region) {
+    let response;
+    try {
+        response = await client.send(new dist_cjs/* GetAuthorizationTokenCommand */.Eu6({}));
+    }
+    catch (error) {
+        throw explainEcrError(error, `ECR in ${region}`, PRIVATE_PERMISSION);
+    }
+    const data = response.authorizationData?.[0];
+    if (!data?.authorizationToken || !data.proxyEndpoint) {
+        throw new ActionError(`ECR in ${region} answered GetAuthorizationToken without a token or registry endpoint. Try again; if it persists, check AWS_ENDPOINT_URL_ECR.`);
+    }
+    const { username, password } = decodeAuthorizationToken(data.authorizationToken);
+    const serverAddress = registryHostOf(data.proxyEndpoint);
+    core_debug(`ECR registry ${serverAddress}, token expires ${data.expiresAt?.toISOString() ?? 'at an unknown time'}`);
+    return { username, password, serverAddress, expiresAt: data.expiresAt };
+}
+/** ECR Public tokens come from us-east-1 and name no registry. */
+async function getEcrPublicAuthorization(client) {
+    let response;
+    try {
+        response = await client.send(new client_ecr_public_dist_cjs/* GetAuthorizationTokenCommand */.Eu({}));
+    }
+    catch (error) {
+        throw explainEcrError(error, 'ECR Public', PUBLIC_PERMISSION);
+    }
+    const data = response.authorizationData;
+    if (!data?.authorizationToken) {
+        throw new ActionError('ECR Public answered GetAuthorizationToken without a token. Try again; if it persists, check AWS_ENDPOINT_URL_ECR_PUBLIC.');
+    }
+    const { username, password } = decodeAuthorizationToken(data.authorizationToken);
+    return {
+        username,
+        password,
+        serverAddress: ECR_PUBLIC_HOST,
+        expiresAt: data.expiresAt,
+    };
+}
+const PRIVATE_PERMISSION = '"ecr:GetAuthorizationToken" on resource "*"';
+const PUBLIC_PERMISSION = '"ecr-public:GetAuthorizationToken" and "sts:GetServiceBearerToken" on resource "*"';
+/** `https://123456789012.dkr.ecr.us-east-1.amazonaws.com` → the host. */
+function registryHostOf(proxyEndpoint) {
+    let host;
+    try {
+        host = new URL(proxyEndpoint).host;
+    }
+    catch {
+        host = '';
+    }
+    if (!host || !isValidRegistryHost(host)) {
+        throw new ActionError(`ECR returned a registry endpoint that is not a host name: ${JSON.stringify(proxyEndpoint)}.`);
+    }
+    return host;
+}
+function explainEcrError(error, service, permission) {
+    const name = error?.name ?? '';
+    const message = error instanceof Error ? error.message : String(error);
+    const because = ` (${name}: ${message})`;
+    switch (name) {
+        case 'CredentialsProviderError':
+            return new ActionError('No AWS credentials found. Add aws-actions/configure-aws-credentials before this step, ' +
+                'or provide AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.' +
+                because, { cause: error });
+        case 'AccessDeniedException':
+            return new ActionError(`${service} denied GetAuthorizationToken: the AWS identity lacks the IAM permission ` +
+                `${permission}. Add it to the role's policy.` +
+                because, { cause: error });
+        case 'UnrecognizedClientException':
+        case 'InvalidSignatureException':
+        case 'ExpiredTokenException':
+        case 'InvalidClientTokenId':
+            return new ActionError('AWS rejected the credentials when asking ECR for a token: they are invalid or expired. ' +
+                'Check the role or keys given to aws-actions/configure-aws-credentials.' +
+                because, { cause: error });
+        case 'ThrottlingException':
+        case 'TooManyRequestsException':
+            return new ActionError(`${service} kept throttling GetAuthorizationToken after the SDK's retries. ` +
+                'Try again later, or raise AWS_MAX_ATTEMPTS.' +
+                because, { cause: error });
+        default:
+            return new ActionError(`Could not get an authorization token from ${service}: ${name || 'Error'}: ${message}. ` +
+                'Check the region, the network path to AWS (and any proxy), and AWS_ENDPOINT_URL_ECR if set.', { cause: error });
+    }
+}
+
+;// CONCATENATED MODULE: ./src/ecr-session.ts
+
+/**
+ * Holds the X-Registry-Auth header for one registry host, and replaces the
  * token at most once when the registry refuses it. Pushes that failed with
  * the old header while another push was already refreshing simply use the
  * new one.
  */
 class EcrSession {
-    region;
     fetch;
     current;
     refreshing;
-    constructor(region, first, fetch = getEcrAuthorization) {
-        this.region = region;
+    constructor(first, fetch) {
         this.fetch = fetch;
         this.current = createRegistryAuthHeader(first);
     }
@@ -106082,11 +108036,234 @@ class EcrSession {
             await this.refreshing;
             return failedHeader !== this.current;
         }
-        this.refreshing = this.fetch(this.region).then((authorization) => {
-            this.current = createRegistryAuthHeader(authorization);
+        this.refreshing = this.fetch().then((credentials) => {
+            this.current = createRegistryAuthHeader(credentials);
         });
         await this.refreshing;
         return true;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/registry-tokens.ts
+
+
+function keyOf(source) {
+    return source.kind === 'public' ? 'ecr-public' : source.region;
+}
+/**
+ * Fetches one token per region (and one from ECR Public), concurrently,
+ * and hands out a session per registry host. `serveraddress` is always the
+ * host being pushed to: the containerd image store sends credentials only
+ * when it matches.
+ */
+class RegistryTokens {
+    clients;
+    tokens = new Map();
+    constructor(clients) {
+        this.clients = clients;
+    }
+    /** Starts every fetch at once; failures surface from `authorizationFor`. */
+    prefetch(sources) {
+        for (const source of sources)
+            void this.fetch(source, false);
+    }
+    authorizationFor(source) {
+        return this.fetch(source, false);
+    }
+    sessionFor(target) {
+        const source = sourceOf(target);
+        const host = target.registry.host;
+        const forHost = (authorization) => ({
+            ...authorization,
+            serverAddress: host,
+        });
+        return this.fetch(source, false).then((first) => new EcrSession(forHost(first), () => this.fetch(source, true).then(forHost)));
+    }
+    fetch(source, fresh) {
+        const key = keyOf(source);
+        const cached = this.tokens.get(key);
+        if (cached && !fresh)
+            return cached;
+        const pending = source.kind === 'public'
+            ? getEcrPublicAuthorization(this.clients.ecrPublicClient())
+            : getEcrAuthorization(this.clients.ecrIn(source.region), source.region);
+        // Handled here so that an unused prefetch never counts as unhandled.
+        pending.catch(() => { });
+        this.tokens.set(key, pending);
+        return pending;
+    }
+}
+function sourceOf(target) {
+    return target.registry.kind === 'public'
+        ? { kind: 'public' }
+        : { kind: 'private', region: target.registry.region };
+}
+function uniqueSources(sources) {
+    return [...new Map(sources.map((s) => [keyOf(s), s])).values()];
+}
+
+;// CONCATENATED MODULE: ./src/repository.ts
+
+
+
+
+/**
+ * Creates each private repository the targets name that does not exist
+ * yet, with secure defaults. Another job creating it at the same moment is
+ * fine. ECR Public repositories are left alone: their catalogue data
+ * (description, logo, usage) is for a person to write.
+ */
+async function ensureRepositories(clients, targets, settings) {
+    const unique = new Map();
+    for (const target of targets) {
+        if (target.registry.kind === 'private')
+            unique.set(repositoryOf(target), target);
+    }
+    await Promise.all([...unique.values()].map((t) => ensureRepository(clients, t, settings)));
+}
+async function ensureRepository(clients, target, settings) {
+    if (target.registry.kind !== 'private')
+        return;
+    const client = clients.ecrIn(target.registry.region);
+    const registryId = target.registry.accountId;
+    const repositoryName = target.repository;
+    try {
+        await client.send(new dist_cjs/* DescribeRepositoriesCommand */.pE_({
+            registryId,
+            repositoryNames: [repositoryName],
+        }));
+        return;
+    }
+    catch (error) {
+        if (nameOf(error) !== 'RepositoryNotFoundException') {
+            throw explain(error, 'DescribeRepositories', repositoryOf(target));
+        }
+    }
+    try {
+        await client.send(new dist_cjs/* CreateRepositoryCommand */.WTe({
+            registryId,
+            repositoryName,
+            imageTagMutability: settings.imageTagMutability,
+            imageScanningConfiguration: { scanOnPush: true },
+            encryptionConfiguration: settings.kmsKey
+                ? { encryptionType: 'KMS', kmsKey: settings.kmsKey }
+                : { encryptionType: 'AES256' },
+        }));
+        info(`Created repository ${repositoryOf(target)} (${settings.imageTagMutability}, ` +
+            `${settings.kmsKey ? 'KMS' : 'AES256'}, scan on push)`);
+    }
+    catch (error) {
+        // Another job created it between our two calls.
+        if (nameOf(error) === 'RepositoryAlreadyExistsException')
+            return;
+        throw explain(error, 'CreateRepository', repositoryOf(target));
+    }
+}
+function nameOf(error) {
+    return error?.name ?? '';
+}
+function explain(error, operation, repository) {
+    const message = error instanceof Error ? error.message : String(error);
+    const permission = nameOf(error) === 'AccessDeniedException'
+        ? ` The AWS identity needs "ecr:${operation}" on ${repository} for create-repository.`
+        : '';
+    return new ActionError(`${operation} for ${repository} failed: ${nameOf(error) || 'Error'}: ${message}.${permission}`, { cause: error });
+}
+
+;// CONCATENATED MODULE: ./src/verify.ts
+
+
+
+const MANIFEST_TYPES = [
+    'application/vnd.docker.distribution.manifest.v2+json',
+    'application/vnd.oci.image.manifest.v1+json',
+    'application/vnd.docker.distribution.manifest.list.v2+json',
+    'application/vnd.oci.image.index.v1+json',
+];
+/** What ECR holds under some tags of one repository. */
+async function remoteImages(clients, targets) {
+    const first = targets[0];
+    if (!first || first.registry.kind !== 'private')
+        return new Map();
+    let response;
+    try {
+        response = await clients.ecrIn(first.registry.region).send(new dist_cjs/* BatchGetImageCommand */.P8n({
+            registryId: first.registry.accountId,
+            repositoryName: first.repository,
+            imageIds: targets.map((t) => ({ imageTag: t.tag })),
+            acceptedMediaTypes: MANIFEST_TYPES,
+        }));
+    }
+    catch (error) {
+        const name = error?.name ?? 'Error';
+        const message = error instanceof Error ? error.message : String(error);
+        const hint = name === 'AccessDeniedException'
+            ? ` The AWS identity needs "ecr:BatchGetImage" on ${repositoryOf(first)} (it is part of the push policy).`
+            : '';
+        throw new ActionError(`Could not ask ECR what ${repositoryOf(first)} holds: ${name}: ${message}.${hint}`, { cause: error });
+    }
+    const byTag = new Map();
+    for (const image of response.images ?? []) {
+        if (image.imageId?.imageTag)
+            byTag.set(image.imageId.imageTag, image);
+    }
+    return byTag;
+}
+function groupByRepository(items) {
+    const groups = new Map();
+    for (const item of items) {
+        const key = repositoryOf(item.target);
+        groups.set(key, [...(groups.get(key) ?? []), item]);
+    }
+    return [...groups.values()];
+}
+/**
+ * Asks ECR what each pushed tag now names, and fails unless it is the
+ * digest the push reported: another push racing ours, or a registry that
+ * dropped the manifest, shows up here and not in production. ECR Public has
+ * no BatchGetImage; its references are reported as not verified.
+ */
+async function verifyPushed(clients, pushed) {
+    const groups = groupByRepository(pushed);
+    const checked = await Promise.all(groups.map(async (group) => {
+        const images = await remoteImages(clients, group.map((p) => p.target));
+        return group.map((item) => {
+            if (item.target.registry.kind !== 'private')
+                return { ...item, verified: false };
+            const remote = images.get(item.target.tag)?.imageId?.imageDigest;
+            if (remote !== item.digest) {
+                throw new ActionError(`ECR says ${item.reference} is ${remote ?? 'not there'}, but the push reported ${item.digest}. ` +
+                    'Another job may have pushed the same tag at the same moment; run the job again.');
+            }
+            return { ...item, verified: true };
+        });
+    }));
+    const byReference = new Map(checked.flat().map((p) => [p.reference, p]));
+    return pushed.map((p) => byReference.get(p.reference));
+}
+/**
+ * Whether ECR already holds the local image under `target`'s tag: the
+ * remote manifest's config is the local image ID, or the remote digest is
+ * one the engine recorded for the image. Undefined when the tag is absent.
+ */
+async function findExistingImage(clients, target, local) {
+    const image = (await remoteImages(clients, [target])).get(target.tag);
+    const digest = image?.imageId?.imageDigest;
+    if (!image || !digest)
+        return undefined;
+    const localDigests = local.repoDigests.map((d) => d.slice(d.indexOf('@') + 1));
+    return {
+        digest,
+        same: configDigestOf(image) === local.id || localDigests.includes(digest),
+    };
+}
+function configDigestOf(image) {
+    try {
+        const manifest = JSON.parse(image.imageManifest ?? '');
+        return manifest.config?.digest;
+    }
+    catch {
+        return undefined;
     }
 }
 
@@ -106101,53 +108278,101 @@ class EcrSession {
 
 
 
+
+
+
+
 /** The one error boundary: whatever is thrown fails the step, once. */
 async function run() {
+    const clients = new AwsClients();
     try {
-        await pushToEcr(readInputs());
+        await pushToEcr(readInputs(), clients);
     }
     catch (error) {
         setFailed(describeFailure(error));
     }
+    finally {
+        clients.destroy();
+    }
 }
-async function pushToEcr(inputs) {
+async function pushToEcr(inputs, clients) {
     const endpoint = parseDockerHost(inputs.dockerHost, process.env);
-    // The token request and the engine checks do not depend on each other.
-    // Both are awaited so neither failure goes unhandled; the local problem is
+    const tokens = new RegistryTokens(clients);
+    // Tokens and the engine checks do not depend on each other. Both are
+    // awaited so neither failure goes unhandled; the local problem is
     // reported first, as the one the user can fix without AWS.
-    const [local, ecr] = await Promise.allSettled([
+    const [local, remote] = await Promise.allSettled([
         openEngine(endpoint, inputs),
-        getEcrAuthorization(inputs.region),
+        resolveAllTargets(inputs, tokens),
     ]);
     if (local.status === 'rejected')
         throw local.reason;
     const { engine, image } = local.value;
     try {
-        if (ecr.status === 'rejected')
-            throw ecr.reason;
-        const authorization = ecr.value;
-        const registry = authorization.serverAddress;
-        const repository = `${registry}/${inputs.repository}`;
-        info(`Pushing ${inputs.imageInput} (${image.id}) to ${repository} as ${inputs.tags.join(', ')}`);
-        const session = new EcrSession(inputs.region, authorization);
-        const targets = inputs.tags.map((tag) => ({
-            repository,
-            tag,
-        }));
+        if (remote.status === 'rejected')
+            throw remote.reason;
+        const targets = remote.value;
+        info(`Pushing ${inputs.imageInput} (${image.id}) as ${targets.map(referenceOf).join(', ')}`);
+        if (inputs.repositorySettings) {
+            await ensureRepositories(clients, targets, inputs.repositorySettings);
+        }
         for (const target of targets) {
-            await engine.tagImage(image.id, target.repository, target.tag);
+            await engine.tagImage(image.id, `${target.registry.host}/${target.repository}`, target.tag);
         }
         const pushed = await pushAll(engine, targets, {
-            session,
+            sessionFor: (target) => tokens.sessionFor(target),
             attempts: inputs.maxAttempts,
+            onImmutableTag: (target) => sameImageOrFail(clients, target, image),
         });
-        const report = { registry, pushed, imageSize: image.size };
+        const verified = await verifyPushed(clients, pushed);
+        const report = {
+            registry: targets[0].registry.host,
+            pushed: verified,
+            imageSize: image.size,
+        };
         setOutputs(report);
         await writeSummary(report);
     }
     finally {
         await engine.close();
     }
+}
+/**
+ * Works out every reference to push, fetching the tokens they need (one
+ * per region, concurrently). Bare tags go to the registry that the
+ * `region` token names, the caller's own.
+ */
+async function resolveAllTargets(inputs, tokens) {
+    const explicit = inputs.tags.flatMap((entry) => entry.kind === 'reference' ? [entry.target] : []);
+    const sources = uniqueSources([
+        ...(inputs.region
+            ? [{ kind: 'private', region: inputs.region }]
+            : []),
+        ...explicit.map(sourceOf),
+    ]);
+    tokens.prefetch(sources);
+    let defaultRegistry;
+    if (inputs.region && inputs.tags.some((entry) => entry.kind === 'tag')) {
+        const authorization = await tokens.authorizationFor({
+            kind: 'private',
+            region: inputs.region,
+        });
+        defaultRegistry = parseRegistryHost(authorization.serverAddress);
+        if (!defaultRegistry) {
+            throw new ActionError(`ECR in ${inputs.region} named a registry that is not an ECR host: ${authorization.serverAddress}. Check AWS_ENDPOINT_URL_ECR.`);
+        }
+    }
+    await Promise.all(sources.map((source) => tokens.authorizationFor(source)));
+    return resolveTargets(inputs.tags, inputs.repository, defaultRegistry);
+}
+/** For an immutable tag: the digest it holds, when it is this image. */
+async function sameImageOrFail(clients, target, image) {
+    const existing = await findExistingImage(clients, target, image);
+    if (existing?.same)
+        return existing.digest;
+    throw new ActionError(`Tag ${target.tag} of ${target.registry.host}/${target.repository} is immutable and already holds ` +
+        `${existing?.digest ?? 'another image'}, not the local image ${image.id}. ` +
+        'Push a new tag (for example the commit SHA) instead of reusing this one.');
 }
 async function openEngine(endpoint, inputs) {
     const engine = await EngineClient.connect(endpoint);

@@ -1,8 +1,10 @@
-import { getEcrAuthorization, type EcrAuthorization } from './ecr.js';
-import { createRegistryAuthHeader } from './registry-auth.js';
+import {
+  createRegistryAuthHeader,
+  type RegistryCredentials,
+} from './registry-auth.js';
 
 /**
- * Holds the X-Registry-Auth header for one registry, and replaces the ECR
+ * Holds the X-Registry-Auth header for one registry host, and replaces the
  * token at most once when the registry refuses it. Pushes that failed with
  * the old header while another push was already refreshing simply use the
  * new one.
@@ -12,9 +14,8 @@ export class EcrSession {
   private refreshing: Promise<void> | undefined;
 
   constructor(
-    private readonly region: string,
-    first: EcrAuthorization,
-    private readonly fetch = getEcrAuthorization,
+    first: RegistryCredentials,
+    private readonly fetch: () => Promise<RegistryCredentials>,
   ) {
     this.current = createRegistryAuthHeader(first);
   }
@@ -30,8 +31,8 @@ export class EcrSession {
       await this.refreshing;
       return failedHeader !== this.current;
     }
-    this.refreshing = this.fetch(this.region).then((authorization) => {
-      this.current = createRegistryAuthHeader(authorization);
+    this.refreshing = this.fetch().then((credentials) => {
+      this.current = createRegistryAuthHeader(credentials);
     });
     await this.refreshing;
     return true;

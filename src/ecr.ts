@@ -1,7 +1,15 @@
 import * as core from '@actions/core';
-import { ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
+import {
+  GetAuthorizationTokenCommand,
+  type ECRClient,
+} from '@aws-sdk/client-ecr';
+import {
+  GetAuthorizationTokenCommand as GetPublicAuthorizationTokenCommand,
+  type ECRPUBLICClient,
+} from '@aws-sdk/client-ecr-public';
 import { ActionError } from './errors.js';
 import { isValidRegistryHost } from './reference.js';
+import { ECR_PUBLIC_HOST } from './registry-host.js';
 import {
   decodeAuthorizationToken,
   type RegistryCredentials,
@@ -12,19 +20,19 @@ export interface EcrAuthorization extends RegistryCredentials {
 }
 
 /**
- * Asks ECR for a registry password with the default credential chain. The
- * client is created without an endpoint so that the SDK keeps honouring
- * AWS_ENDPOINT_URL_ECR and AWS_ENDPOINT_URL; AWS_MAX_ATTEMPTS likewise.
+ * Asks ECR for a registry password with the default credential chain. One
+ * token opens every registry of that region the caller may push to; the
+ * registry it names is the caller's own.
  */
 export async function getEcrAuthorization(
+  client: ECRClient,
   region: string,
-  client: ECRClient = new ECRClient({ region }),
 ): Promise<EcrAuthorization> {
   let response;
   try {
     response = await client.send(new GetAuthorizationTokenCommand({}));
   } catch (error) {
-    throw explainEcrError(error, region);
+    throw explainEcrError(error, `ECR in ${region}`, PRIVATE_PERMISSION);
   }
   const data = response.authorizationData?.[0];
   if (!data?.authorizationToken || !data.proxyEndpoint) {
@@ -42,6 +50,37 @@ export async function getEcrAuthorization(
   return { username, password, serverAddress, expiresAt: data.expiresAt };
 }
 
+/** ECR Public tokens come from us-east-1 and name no registry. */
+export async function getEcrPublicAuthorization(
+  client: ECRPUBLICClient,
+): Promise<EcrAuthorization> {
+  let response;
+  try {
+    response = await client.send(new GetPublicAuthorizationTokenCommand({}));
+  } catch (error) {
+    throw explainEcrError(error, 'ECR Public', PUBLIC_PERMISSION);
+  }
+  const data = response.authorizationData;
+  if (!data?.authorizationToken) {
+    throw new ActionError(
+      'ECR Public answered GetAuthorizationToken without a token. Try again; if it persists, check AWS_ENDPOINT_URL_ECR_PUBLIC.',
+    );
+  }
+  const { username, password } = decodeAuthorizationToken(
+    data.authorizationToken,
+  );
+  return {
+    username,
+    password,
+    serverAddress: ECR_PUBLIC_HOST,
+    expiresAt: data.expiresAt,
+  };
+}
+
+const PRIVATE_PERMISSION = '"ecr:GetAuthorizationToken" on resource "*"';
+const PUBLIC_PERMISSION =
+  '"ecr-public:GetAuthorizationToken" and "sts:GetServiceBearerToken" on resource "*"';
+
 /** `https://123456789012.dkr.ecr.us-east-1.amazonaws.com` → the host. */
 export function registryHostOf(proxyEndpoint: string): string {
   let host: string;
@@ -58,7 +97,11 @@ export function registryHostOf(proxyEndpoint: string): string {
   return host;
 }
 
-function explainEcrError(error: unknown, region: string): ActionError {
+function explainEcrError(
+  error: unknown,
+  service: string,
+  permission: string,
+): ActionError {
   const name = (error as { name?: string })?.name ?? '';
   const message = error instanceof Error ? error.message : String(error);
   const because = ` (${name}: ${message})`;
@@ -72,8 +115,8 @@ function explainEcrError(error: unknown, region: string): ActionError {
       );
     case 'AccessDeniedException':
       return new ActionError(
-        'ECR denied GetAuthorizationToken: the AWS identity lacks the IAM permission ' +
-          '"ecr:GetAuthorizationToken" on resource "*". Add it to the role\'s policy.' +
+        `${service} denied GetAuthorizationToken: the AWS identity lacks the IAM permission ` +
+          `${permission}. Add it to the role's policy.` +
           because,
         { cause: error },
       );
@@ -90,15 +133,15 @@ function explainEcrError(error: unknown, region: string): ActionError {
     case 'ThrottlingException':
     case 'TooManyRequestsException':
       return new ActionError(
-        `ECR kept throttling GetAuthorizationToken in ${region} after the SDK's retries. ` +
+        `${service} kept throttling GetAuthorizationToken after the SDK's retries. ` +
           'Try again later, or raise AWS_MAX_ATTEMPTS.' +
           because,
         { cause: error },
       );
     default:
       return new ActionError(
-        `Could not get an ECR authorization token in ${region}: ${name || 'Error'}: ${message}. ` +
-          'Check the region, the network path to ECR, and AWS_ENDPOINT_URL_ECR if set.',
+        `Could not get an authorization token from ${service}: ${name || 'Error'}: ${message}. ` +
+          'Check the region, the network path to AWS (and any proxy), and AWS_ENDPOINT_URL_ECR if set.',
         { cause: error },
       );
   }

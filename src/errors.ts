@@ -20,3 +20,9 @@ export function describeFailure(thrown: unknown): string {
   }
   return `Unexpected failure: ${String(thrown)}. Please report this with the step log.`;
 }
+
+/** Shows a user value unambiguously, with control characters escaped. */
+export function quote(value: string): string {
+  const shown = value.length > 300 ? `${value.slice(0, 300)}…` : value;
+  return JSON.stringify(shown);
+}

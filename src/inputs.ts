@@ -1,22 +1,48 @@
 import * as core from '@actions/core';
-import { ActionError } from './errors.js';
+import { ActionError, quote } from './errors.js';
 import {
   ecrRepositoryProblem,
-  isValidTag,
   parseLocalImage,
   type LocalImage,
 } from './reference.js';
+import { parseTagEntry, type TagEntry } from './targets.js';
 
 export interface Inputs {
   image: LocalImage;
   /** The `image` input as written, for messages. */
   imageInput: string;
   repository: string;
-  tags: string[];
-  region: string;
+  /** Bare tags and whole references, in the order given. */
+  tags: TagEntry[];
+  /** The region of the default registry; undefined when no bare tag needs one. */
+  region: string | undefined;
   dockerHost: string;
   /** Attempts per pushed reference, the first included. */
   maxAttempts: number;
+  /** Set when missing repositories are to be created. */
+  repositorySettings: RepositorySettings | undefined;
+}
+
+export interface RepositorySettings {
+  imageTagMutability: 'MUTABLE' | 'IMMUTABLE';
+  /** A KMS key ARN, ID or alias; AES256 when undefined. */
+  kmsKey: string | undefined;
+}
+
+const MUTABILITY = ['MUTABLE', 'IMMUTABLE'] as const;
+
+function readRepositorySettings(): RepositorySettings | undefined {
+  if (!core.getBooleanInput('create-repository')) return undefined;
+  const mutability = core.getInput('image-tag-mutability').toUpperCase();
+  if (!(MUTABILITY as readonly string[]).includes(mutability)) {
+    throw new ActionError(
+      `Input "image-tag-mutability" must be MUTABLE or IMMUTABLE, not ${quote(mutability)}.`,
+    );
+  }
+  return {
+    imageTagMutability: mutability as RepositorySettings['imageTagMutability'],
+    kmsKey: core.getInput('kms-key') || undefined,
+  };
 }
 
 const DEFAULT_DOCKER_HOST = 'unix:///var/run/docker.sock';
@@ -36,12 +62,15 @@ export function readInputs(env: NodeJS.ProcessEnv = process.env): Inputs {
         'Use name[:tag] (for example my-app:1.2.0) or an image ID (sha256:…).',
     );
   }
+  const tags = readTags(image);
+  const needsRegion = tags.some((entry) => entry.kind === 'tag');
   return {
     image,
     imageInput,
     repository: readRepository(image),
-    tags: readTags(image),
-    region: readRegion(env),
+    tags,
+    region: readRegion(env, needsRegion),
+    repositorySettings: readRepositorySettings(),
     dockerHost:
       core.getInput('docker-host') || env.DOCKER_HOST || DEFAULT_DOCKER_HOST,
     maxAttempts: readMaxAttempts(),
@@ -79,25 +108,21 @@ export function splitList(text: string): string[] {
   return [...new Set(items)];
 }
 
-function readTags(image: LocalImage): string[] {
-  const tags = splitList(core.getInput('tags'));
-  if (tags.length === 0) {
-    tags.push(image.kind === 'name' && image.tag ? image.tag : 'latest');
+function readTags(image: LocalImage): TagEntry[] {
+  const entries = splitList(core.getInput('tags'));
+  if (entries.length === 0) {
+    entries.push(image.kind === 'name' && image.tag ? image.tag : 'latest');
   }
-  for (const tag of tags) {
-    if (!isValidTag(tag)) {
-      throw new ActionError(
-        `Input "tags" holds an invalid tag: ${quote(tag)}. A tag is 1 to 128 ` +
-          'letters, digits, "_", "." or "-", and does not start with "." or "-".',
-      );
-    }
-  }
-  return tags;
+  return entries.map(parseTagEntry);
 }
 
-function readRegion(env: NodeJS.ProcessEnv): string {
+function readRegion(
+  env: NodeJS.ProcessEnv,
+  needed: boolean,
+): string | undefined {
   const region =
     core.getInput('region') || env.AWS_REGION || env.AWS_DEFAULT_REGION || '';
+  if (!region && !needed) return undefined;
   if (!region) {
     throw new ActionError(
       'No AWS region: set the "region" input, or AWS_REGION ' +
@@ -121,10 +146,4 @@ function readMaxAttempts(): number {
     );
   }
   return value;
-}
-
-/** Shows a user value unambiguously, with control characters escaped. */
-export function quote(value: string): string {
-  const shown = value.length > 300 ? `${value.slice(0, 300)}…` : value;
-  return JSON.stringify(shown);
 }

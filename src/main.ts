@@ -1,60 +1,125 @@
 import * as core from '@actions/core';
-import { getEcrAuthorization } from './ecr.js';
+import { AwsClients } from './aws-clients.js';
 import { EngineClient, type ImageDetails } from './engine/client.js';
 import { parseDockerHost, type EngineEndpoint } from './engine/docker-host.js';
 import { ActionError, describeFailure } from './errors.js';
 import { readInputs, type Inputs } from './inputs.js';
 import { setOutputs, writeSummary } from './outputs.js';
-import { pushAll, type PushTarget } from './push.js';
+import { pushAll } from './push.js';
 import { formatLocalImage } from './reference.js';
-import { EcrSession } from './ecr-session.js';
+import { parseRegistryHost, type RegistryHost } from './registry-host.js';
+import { RegistryTokens, sourceOf, uniqueSources } from './registry-tokens.js';
+import { ensureRepositories } from './repository.js';
+import { referenceOf, resolveTargets, type PushTarget } from './targets.js';
+import { findExistingImage, verifyPushed } from './verify.js';
 
 /** The one error boundary: whatever is thrown fails the step, once. */
 export async function run(): Promise<void> {
+  const clients = new AwsClients();
   try {
-    await pushToEcr(readInputs());
+    await pushToEcr(readInputs(), clients);
   } catch (error) {
     core.setFailed(describeFailure(error));
+  } finally {
+    clients.destroy();
   }
 }
 
-async function pushToEcr(inputs: Inputs): Promise<void> {
+async function pushToEcr(inputs: Inputs, clients: AwsClients): Promise<void> {
   const endpoint = parseDockerHost(inputs.dockerHost, process.env);
-  // The token request and the engine checks do not depend on each other.
-  // Both are awaited so neither failure goes unhandled; the local problem is
+  const tokens = new RegistryTokens(clients);
+  // Tokens and the engine checks do not depend on each other. Both are
+  // awaited so neither failure goes unhandled; the local problem is
   // reported first, as the one the user can fix without AWS.
-  const [local, ecr] = await Promise.allSettled([
+  const [local, remote] = await Promise.allSettled([
     openEngine(endpoint, inputs),
-    getEcrAuthorization(inputs.region),
+    resolveAllTargets(inputs, tokens),
   ]);
   if (local.status === 'rejected') throw local.reason;
   const { engine, image } = local.value;
   try {
-    if (ecr.status === 'rejected') throw ecr.reason;
-    const authorization = ecr.value;
-    const registry = authorization.serverAddress;
-    const repository = `${registry}/${inputs.repository}`;
+    if (remote.status === 'rejected') throw remote.reason;
+    const targets = remote.value;
     core.info(
-      `Pushing ${inputs.imageInput} (${image.id}) to ${repository} as ${inputs.tags.join(', ')}`,
+      `Pushing ${inputs.imageInput} (${image.id}) as ${targets.map(referenceOf).join(', ')}`,
     );
-    const session = new EcrSession(inputs.region, authorization);
-    const targets: PushTarget[] = inputs.tags.map((tag) => ({
-      repository,
-      tag,
-    }));
+    if (inputs.repositorySettings) {
+      await ensureRepositories(clients, targets, inputs.repositorySettings);
+    }
     for (const target of targets) {
-      await engine.tagImage(image.id, target.repository, target.tag);
+      await engine.tagImage(
+        image.id,
+        `${target.registry.host}/${target.repository}`,
+        target.tag,
+      );
     }
     const pushed = await pushAll(engine, targets, {
-      session,
+      sessionFor: (target) => tokens.sessionFor(target),
       attempts: inputs.maxAttempts,
+      onImmutableTag: (target) => sameImageOrFail(clients, target, image),
     });
-    const report = { registry, pushed, imageSize: image.size };
+    const verified = await verifyPushed(clients, pushed);
+    const report = {
+      registry: targets[0]!.registry.host,
+      pushed: verified,
+      imageSize: image.size,
+    };
     setOutputs(report);
     await writeSummary(report);
   } finally {
     await engine.close();
   }
+}
+
+/**
+ * Works out every reference to push, fetching the tokens they need (one
+ * per region, concurrently). Bare tags go to the registry that the
+ * `region` token names, the caller's own.
+ */
+async function resolveAllTargets(
+  inputs: Inputs,
+  tokens: RegistryTokens,
+): Promise<PushTarget[]> {
+  const explicit = inputs.tags.flatMap((entry) =>
+    entry.kind === 'reference' ? [entry.target] : [],
+  );
+  const sources = uniqueSources([
+    ...(inputs.region
+      ? [{ kind: 'private' as const, region: inputs.region }]
+      : []),
+    ...explicit.map(sourceOf),
+  ]);
+  tokens.prefetch(sources);
+  let defaultRegistry: RegistryHost | undefined;
+  if (inputs.region && inputs.tags.some((entry) => entry.kind === 'tag')) {
+    const authorization = await tokens.authorizationFor({
+      kind: 'private',
+      region: inputs.region,
+    });
+    defaultRegistry = parseRegistryHost(authorization.serverAddress);
+    if (!defaultRegistry) {
+      throw new ActionError(
+        `ECR in ${inputs.region} named a registry that is not an ECR host: ${authorization.serverAddress}. Check AWS_ENDPOINT_URL_ECR.`,
+      );
+    }
+  }
+  await Promise.all(sources.map((source) => tokens.authorizationFor(source)));
+  return resolveTargets(inputs.tags, inputs.repository, defaultRegistry);
+}
+
+/** For an immutable tag: the digest it holds, when it is this image. */
+async function sameImageOrFail(
+  clients: AwsClients,
+  target: PushTarget,
+  image: ImageDetails,
+): Promise<string> {
+  const existing = await findExistingImage(clients, target, image);
+  if (existing?.same) return existing.digest;
+  throw new ActionError(
+    `Tag ${target.tag} of ${target.registry.host}/${target.repository} is immutable and already holds ` +
+      `${existing?.digest ?? 'another image'}, not the local image ${image.id}. ` +
+      'Push a new tag (for example the commit SHA) instead of reusing this one.',
+  );
 }
 
 async function openEngine(

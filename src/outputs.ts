@@ -29,11 +29,14 @@ export async function writeSummary(report: PushReport): Promise<void> {
         { data: 'Reference', header: true },
         { data: 'Digest', header: true },
         { data: 'Image size', header: true },
+        { data: 'Checked with ECR', header: true },
       ],
       ...report.pushed.map((p) => [
         `<code>${p.reference}</code>`,
         `<code>${p.digest}</code>`,
         formatBytes(report.imageSize),
+        (p.verified ? 'verified' : 'not verified (ECR Public)') +
+          (p.alreadyThere ? ', was already there' : ''),
       ]),
     ])
     .write();

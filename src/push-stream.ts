@@ -41,11 +41,14 @@ export async function* readJsonLines(
   const decoder = new TextDecoder('utf-8');
   let pending = '';
   for await (const chunk of chunks) {
+    // Only the new text can hold a newline: no rescanning a long line.
+    let searchFrom = pending.length;
     pending += decoder.decode(chunk, { stream: true });
     let newline: number;
-    while ((newline = pending.indexOf('\n')) >= 0) {
+    while ((newline = pending.indexOf('\n', searchFrom)) >= 0) {
       const line = pending.slice(0, newline);
       pending = pending.slice(newline + 1);
+      searchFrom = 0;
       const parsed = parseLine(line);
       if (parsed !== undefined) yield parsed;
     }
@@ -73,6 +76,12 @@ function parseLine(line: string): unknown {
   }
 }
 
+const DIGEST_RE = /^sha256:[a-f0-9]{64}$/;
+
+function isSize(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+}
+
 const DIGEST_STATUS_RE = /^(\S+): digest: (sha256:[a-f0-9]{64}) size: (\d+)$/;
 
 /** Turns one progress message into the events the action acts on. */
@@ -80,21 +89,26 @@ export function interpretPushMessage(raw: unknown): PushEvent[] {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return [];
   const message = raw as PushMessage;
   const events: PushEvent[] = [];
-  const errorText = message.errorDetail?.message ?? message.error;
-  if (typeof errorText === 'string' || message.errorDetail) {
-    events.push({
-      type: 'error',
-      message: String(errorText ?? 'unknown error'),
-    });
+  // Fields are used only when they have the type the engine sends.
+  const errorText = [message.errorDetail?.message, message.error].find(
+    (text): text is string => typeof text === 'string',
+  );
+  if (errorText !== undefined || message.errorDetail) {
+    events.push({ type: 'error', message: errorText ?? 'unknown error' });
     return events;
   }
   const aux = message.aux;
-  if (aux && typeof aux.Digest === 'string') {
+  if (
+    aux &&
+    typeof aux.Digest === 'string' &&
+    DIGEST_RE.test(aux.Digest) &&
+    (aux.Size === undefined || isSize(aux.Size))
+  ) {
     events.push({
       type: 'digest',
-      tag: String(aux.Tag ?? ''),
+      tag: typeof aux.Tag === 'string' ? aux.Tag : '',
       digest: aux.Digest,
-      size: Number(aux.Size ?? 0),
+      size: aux.Size ?? 0,
     });
   }
   const status = typeof message.status === 'string' ? message.status : '';

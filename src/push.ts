@@ -1,26 +1,34 @@
 import * as core from '@actions/core';
+import type { EcrSession } from './ecr-session.js';
 import type { EngineClient } from './engine/client.js';
 import { ActionError } from './errors.js';
-import type { EcrSession } from './ecr-session.js';
 import { classifyPushFailure, explainPushFailure } from './push-errors.js';
 import { formatBytes, PushProgress } from './push-progress.js';
-import { consumePushStream } from './push-stream.js';
+import { consumePushStream, RegistryPushError } from './push-stream.js';
 import { withRetries } from './retry.js';
-
-export interface PushTarget {
-  /** Registry host and repository path, e.g. 1234….amazonaws.com/app */
-  repository: string;
-  tag: string;
-}
+import { referenceOf, repositoryOf, type PushTarget } from './targets.js';
 
 export interface PushedReference {
+  target: PushTarget;
   reference: string;
   digest: string;
   manifestSize: number;
+  /** The tag already held this image and is immutable: nothing was pushed. */
+  alreadyThere?: boolean;
+  /** ECR confirmed the tag names `digest` after the push. */
+  verified?: boolean;
 }
 
-export function referenceOf(target: PushTarget): string {
-  return `${target.repository}:${target.tag}`;
+export interface PushOptions {
+  sessionFor: (target: PushTarget) => Promise<EcrSession>;
+  /** Total attempts per reference, the first included. */
+  attempts: number;
+  /**
+   * Asked when the registry refuses to overwrite an immutable tag: returns
+   * the tag's digest when it already holds this very image (a re-run), and
+   * throws when it holds another one.
+   */
+  onImmutableTag: (target: PushTarget) => Promise<string>;
 }
 
 interface LogSink {
@@ -29,11 +37,7 @@ interface LogSink {
   warning(line: string): void;
 }
 
-export interface PushOptions {
-  session: EcrSession;
-  /** Total attempts per reference, the first included. */
-  attempts: number;
-}
+const IMMUTABLE_RE = /tag invalid.*cannot be overwritten/i;
 
 /**
  * Pushes one reference, reading the progress stream as it arrives, and
@@ -46,24 +50,35 @@ export async function pushReference(
   sink: LogSink,
 ): Promise<PushedReference> {
   const reference = referenceOf(target);
-  let header = options.session.header();
+  const session = await options.sessionFor(target);
+  let header = session.header();
   let attempt = 0;
   try {
     return await withRetries(
       async () => {
         attempt += 1;
-        header = options.session.header();
+        header = session.header();
         return await pushOnce(engine, target, header, sink);
       },
       {
         attempts: options.attempts,
         what: `pushing ${reference}`,
         classify: classifyPushFailure,
-        refreshToken: () => options.session.refresh(header),
+        refreshToken: () => session.refresh(header),
         warn: sink.warning,
       },
     );
   } catch (error) {
+    if (
+      error instanceof RegistryPushError &&
+      IMMUTABLE_RE.test(error.registryMessage)
+    ) {
+      const digest = await options.onImmutableTag(target);
+      sink.info(
+        `${reference} already holds this image (${digest}); the tag is immutable, nothing to push`,
+      );
+      return { target, reference, digest, manifestSize: 0, alreadyThere: true };
+    }
     throw explainPushFailure(reference, error, attempt);
   }
 }
@@ -76,7 +91,11 @@ async function pushOnce(
 ): Promise<PushedReference> {
   const reference = referenceOf(target);
   const progress = new PushProgress({ log: (line) => sink.info(line) });
-  const stream = await engine.pushImage(target.repository, target.tag, header);
+  const stream = await engine.pushImage(
+    repositoryOf(target),
+    target.tag,
+    header,
+  );
   const outcome = await consumePushStream(
     stream,
     (event) => progress.handle(event),
@@ -85,33 +104,42 @@ async function pushOnce(
   sink.info(
     `Pushed ${reference} ${outcome.digest} (manifest ${formatBytes(outcome.manifestSize)})`,
   );
-  return { reference, ...outcome };
+  return { target, reference, ...outcome };
 }
 
 /**
- * Pushes the first target alone, logging live, so its layers are uploaded
- * once; then the other tags at once, since they only add manifests. (The
- * engine does not share uploads between concurrent pushes, and concurrent
- * uploads of one blob can fail on the registry side.) The other pushes'
- * lines are held and written in one group per reference, never interleaved.
+ * Pushes the first tag of each repository one after another, logging live,
+ * so each repository's layers are uploaded once; then all other tags at
+ * once, since they only add manifests. (The engine does not share uploads
+ * between concurrent pushes, and concurrent uploads of one blob can fail
+ * on the registry side.) Held lines are written in one group per
+ * reference once its push is done, so groups never interleave.
  */
 export async function pushAll(
   engine: EngineClient,
   targets: PushTarget[],
   options: PushOptions,
 ): Promise<PushedReference[]> {
-  const [first, ...others] = targets;
-  if (!first) return [];
   const live: LogSink = {
     info: core.info,
     debug: core.debug,
     warning: (line) => core.warning(line),
   };
-  const pushed = [
-    await core.group(`Pushing ${referenceOf(first)}`, () =>
-      pushReference(engine, first, options, live),
-    ),
-  ];
+  const firsts = new Map<string, PushTarget>();
+  for (const target of targets) {
+    if (!firsts.has(repositoryOf(target)))
+      firsts.set(repositoryOf(target), target);
+  }
+  const uploaders = [...firsts.values()];
+  const others = targets.filter((target) => !uploaders.includes(target));
+
+  const pushed = new Map<PushTarget, PushedReference>();
+  for (const target of uploaders) {
+    const result = await core.group(`Pushing ${referenceOf(target)}`, () =>
+      pushReference(engine, target, options, live),
+    );
+    pushed.set(target, result);
+  }
 
   const held = others.map(() => [] as Array<[keyof LogSink, string]>);
   // Settled at once, so that no failure goes unhandled while we wait.
@@ -130,7 +158,7 @@ export async function pushAll(
     core.startGroup(`Pushing ${referenceOf(target)}`);
     for (const [level, line] of held[index]!) live[level](line);
     core.endGroup();
-    if (result.ok) pushed.push(result.value);
+    if (result.ok) pushed.set(target, result.value);
     else failures.push(result.error);
   }
 
@@ -145,7 +173,7 @@ export async function pushAll(
           .join(' | '),
     );
   }
-  return pushed;
+  return targets.map((target) => pushed.get(target)!);
 }
 
 type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };

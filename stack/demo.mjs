@@ -9,7 +9,10 @@ import { makeImage, readStack, registryDigest } from './stack.mjs';
 const IMAGE = 'ecr-push-demo:1.0.0';
 const stack = readStack();
 await makeImage(IMAGE, 3);
-const ecr = await startEcrStandIn({ password: stack.password });
+const ecr = await startEcrStandIn({
+  password: stack.password,
+  registry: stack,
+});
 
 console.log(`Running dist/index.js: push ${IMAGE} as 1.0.0 and latest\n`);
 const result = await runAction({

@@ -3,9 +3,14 @@
 // reaches it through AWS_ENDPOINT_URL_ECR, and hands out the password of
 // the local registry as ECR would (base64 of "AWS:<password>").
 import { createServer } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { pathToFileURL } from 'node:url';
 
-const TARGET_PREFIX = 'AmazonEC2ContainerRegistry_V20150921.';
+// ECR's and ECR Public's JSON 1.1 target prefixes.
+const TARGET_PREFIXES = {
+  'AmazonEC2ContainerRegistry_V20150921.': 'ecr',
+  'SpencerFrontendService.': 'ecr-public',
+};
 const DEFAULT_ACCOUNT = '123456789012';
 
 /**
@@ -15,6 +20,10 @@ const DEFAULT_ACCOUNT = '123456789012';
  * @property {(region: string) => string} [registryHostFor] host per region
  * @property {Record<string, (body: any, region: string) => any>} [overrides]
  *   per-operation handlers for fault tests; return {status, body} or a body
+ * @property {{ ca: Buffer, registryPort?: number }} [registry] the real
+ *   registry, which BatchGetImage reads so that it tells the truth
+ * @property {string[]} [repositories] repositories that exist; when given,
+ *   DescribeRepositories and CreateRepository keep this list
  */
 
 /** @param {StandInOptions} options */
@@ -24,7 +33,52 @@ export async function startEcrStandIn(options) {
     options.registryHostFor ??
     ((region) => `${DEFAULT_ACCOUNT}.dkr.ecr.${region}.amazonaws.com`);
 
+  const repositories = options.repositories
+    ? new Map(options.repositories.map((name) => [name, {}]))
+    : undefined;
+  const created = [];
+
   const operations = {
+    'ecr-public:GetAuthorizationToken': () => ({
+      authorizationData: {
+        authorizationToken: Buffer.from(`AWS:${options.password}`).toString(
+          'base64',
+        ),
+        expiresAt: Math.floor(Date.now() / 1000) + 12 * 3600,
+      },
+    }),
+    DescribeRepositories: (body) => {
+      const missing = (body.repositoryNames ?? []).find(
+        (name) => repositories && !repositories.has(name),
+      );
+      if (missing) {
+        return {
+          status: 400,
+          body: error(
+            'RepositoryNotFoundException',
+            `The repository with name '${missing}' does not exist in the registry with id '${body.registryId ?? DEFAULT_ACCOUNT}'`,
+          ),
+        };
+      }
+      return {
+        repositories: (body.repositoryNames ?? []).map((repositoryName) => ({
+          repositoryName,
+          registryId: body.registryId ?? DEFAULT_ACCOUNT,
+        })),
+      };
+    },
+    CreateRepository: (body) => {
+      created.push(body);
+      if (repositories?.has(body.repositoryName)) {
+        return {
+          status: 400,
+          body: error('RepositoryAlreadyExistsException', 'already exists'),
+        };
+      }
+      repositories?.set(body.repositoryName, body);
+      return { repository: { repositoryName: body.repositoryName } };
+    },
+    BatchGetImage: (body, region) => batchGetImage(body, region),
     GetAuthorizationToken: (_body, region) => ({
       authorizationData: [
         {
@@ -38,14 +92,48 @@ export async function startEcrStandIn(options) {
     }),
   };
 
+  // Asks the real registry what each tag names, as ECR would answer.
+  async function batchGetImage(body, region) {
+    const registryId = body.registryId ?? DEFAULT_ACCOUNT;
+    const host = `${registryId}.dkr.ecr.${region}.amazonaws.com`;
+    const images = [];
+    const failures = [];
+    for (const imageId of body.imageIds ?? []) {
+      const found = await readManifest(
+        options,
+        host,
+        body.repositoryName,
+        imageId.imageTag,
+      );
+      if (found) {
+        images.push({
+          registryId,
+          repositoryName: body.repositoryName,
+          imageId: { imageTag: imageId.imageTag, imageDigest: found.digest },
+          imageManifest: found.manifest,
+          imageManifestMediaType: found.mediaType,
+        });
+      } else {
+        failures.push({
+          imageId,
+          failureCode: 'ImageNotFound',
+          failureReason: 'Requested image not found',
+        });
+      }
+    }
+    return { images, failures };
+  }
+
   const server = createServer((request, response) => {
     const chunks = [];
     request.on('data', (chunk) => chunks.push(chunk));
     request.on('end', () => {
       const target = String(request.headers['x-amz-target'] ?? '');
-      const operation = target.startsWith(TARGET_PREFIX)
-        ? target.slice(TARGET_PREFIX.length)
-        : '';
+      const [prefix, service] =
+        Object.entries(TARGET_PREFIXES).find(([p]) => target.startsWith(p)) ??
+        [];
+      const name = prefix ? target.slice(prefix.length) : '';
+      const operation = service === 'ecr' ? name : `${service}:${name}`;
       const region = signingRegion(request.headers.authorization);
       let body;
       try {
@@ -73,11 +161,18 @@ export async function startEcrStandIn(options) {
           error('UnknownOperationException', operation),
         );
       }
-      const result = handler(body, region);
-      if (result && typeof result.status === 'number') {
-        return reply(response, result.status, result.body);
-      }
-      return reply(response, 200, result);
+      Promise.resolve()
+        .then(() => handler(body, region))
+        .then(
+          (result) => {
+            if (result && typeof result.status === 'number') {
+              return reply(response, result.status, result.body);
+            }
+            return reply(response, 200, result);
+          },
+          (failure) =>
+            reply(response, 500, error('ServerException', String(failure))),
+        );
     });
   });
 
@@ -90,8 +185,50 @@ export async function startEcrStandIn(options) {
   return {
     endpoint: `http://127.0.0.1:${port}`,
     requests,
+    created,
     close: () => new Promise((resolve) => server.close(resolve)),
   };
+}
+
+const MANIFEST_TYPES = [
+  'application/vnd.docker.distribution.manifest.v2+json',
+  'application/vnd.oci.image.manifest.v1+json',
+  'application/vnd.docker.distribution.manifest.list.v2+json',
+  'application/vnd.oci.image.index.v1+json',
+].join(', ');
+
+function readManifest(options, host, repository, tag) {
+  if (!options.registry)
+    throw new Error('BatchGetImage needs options.registry');
+  const auth = Buffer.from(`AWS:${options.password}`).toString('base64');
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(
+      {
+        host,
+        port: options.registry.registryPort ?? 443,
+        path: `/v2/${repository}/manifests/${encodeURIComponent(tag)}`,
+        ca: options.registry.ca,
+        headers: { authorization: `Basic ${auth}`, accept: MANIFEST_TYPES },
+      },
+      (res) => {
+        const chunks = [];
+        res.on('data', (chunk) => chunks.push(chunk));
+        res.on('end', () => {
+          if (res.statusCode === 404) return resolve(undefined);
+          if (res.statusCode !== 200) {
+            return reject(new Error(`registry answered ${res.statusCode}`));
+          }
+          resolve({
+            digest: res.headers['docker-content-digest'],
+            mediaType: res.headers['content-type'],
+            manifest: Buffer.concat(chunks).toString('utf8'),
+          });
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
 }
 
 /** An ECR-shaped error answer, for overrides. */

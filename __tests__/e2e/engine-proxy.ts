@@ -40,6 +40,12 @@ export async function startEngineProxy(
     const isPush = /^\/v[\d.]+\/images\/.+\/push(\?|$)/.test(req.url ?? '');
     const fault = isPush ? faults[pushes] : undefined;
     if (isPush) pushes += 1;
+    if (fault?.kind === 'error' && fault.afterLines === 0) {
+      // Answered without the engine, so no push runs behind the answer.
+      req.resume();
+      res.writeHead(200, { 'content-type': 'application/json' });
+      return void res.end(errorLine(fault.message));
+    }
 
     const upstream = http.request(
       {
@@ -72,6 +78,10 @@ export async function startEngineProxy(
   };
 }
 
+function errorLine(message: string): string {
+  return `${JSON.stringify({ errorDetail: { message }, error: message })}\r\n`;
+}
+
 function applyFault(
   fault: PushFault,
   answer: http.IncomingMessage,
@@ -87,9 +97,7 @@ function applyFault(
     if (fault.kind === 'garbage')
       res.write('<html><body>502 Bad Gateway</body></html>\r\n');
     if (fault.kind === 'error') {
-      res.write(
-        `${JSON.stringify({ errorDetail: { message: fault.message }, error: fault.message })}\r\n`,
-      );
+      res.write(errorLine(fault.message));
     }
     res.end();
   };

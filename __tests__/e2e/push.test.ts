@@ -24,7 +24,7 @@ let env: Record<string, string>;
 beforeAll(async () => {
   stack = await bringUpStack();
   await makeImage(IMAGE, 3);
-  ecr = await startEcrStandIn({ password: stack.password });
+  ecr = await startEcrStandIn({ password: stack.password, registry: stack });
   env = { ...AWS_TEST_CREDENTIALS, AWS_ENDPOINT_URL_ECR: ecr.endpoint };
 }, 15 * 60_000);
 
@@ -134,7 +134,10 @@ test.each([
     { image: IMAGE, 'docker-host': 'unix:///run/no-such-docker.sock' },
     /No Docker engine socket at unix:\/\/\/run\/no-such-docker.sock/,
   ],
-  [{ image: IMAGE, tags: 'ok,../../x' }, /invalid tag: "..\/..\/x"/],
+  [
+    { image: IMAGE, tags: 'ok,../../x' },
+    /"..\/..\/x", which is neither a tag nor a reference/,
+  ],
   [{ image: 'e2e-app:bad?tag=x' }, /not a valid Docker image reference/],
 ])('fails with one clear error: %j', async (inputs, message) => {
   const result = await runAction({

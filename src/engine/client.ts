@@ -43,7 +43,7 @@ export class EngineClient {
       return new EngineClient(pool, where, chooseApiVersion(engineVersion));
     } catch (error) {
       await pool.destroy();
-      throw error;
+      throw explainTlsFailure(error, endpoint, where) ?? error;
     }
   }
 
@@ -127,7 +127,8 @@ export class EngineClient {
   ): Promise<unknown> {
     const text = await response.body.text();
     if (response.statusCode >= 200 && response.statusCode < 300) {
-      return text ? JSON.parse(text) : undefined;
+      // Podman answers a tag request with a lone newline.
+      return text.trim() ? JSON.parse(text) : undefined;
     }
     throw new ActionError(
       `The Docker engine could not ${action}: HTTP ${response.statusCode}: ${engineMessage(text)}`,
@@ -238,6 +239,88 @@ export function explainConnectionError(error: unknown, where: string): Error {
         { cause: error },
       );
   }
+}
+
+// Node's codes for a server certificate that the client does not accept.
+const UNTRUSTED_CERTIFICATE = new Set([
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_UNTRUSTED',
+]);
+
+/**
+ * Certificate problems show on the first request, /_ping. They are not
+ * worth another attempt, and "lost the connection" would hide them.
+ */
+function explainTlsFailure(
+  error: unknown,
+  endpoint: EngineEndpoint,
+  where: string,
+): ActionError | undefined {
+  if (endpoint.kind !== 'tcp') return undefined;
+  const code = errorCode(error) ?? firstCode(error) ?? '';
+  if (!endpoint.tls) {
+    if (code !== 'UND_ERR_SOCKET' && code !== 'ECONNRESET') return undefined;
+    return new ActionError(
+      `The Docker engine at ${where} closed the connection before answering /_ping. ` +
+        'If it expects TLS (usually on port 2376), set DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH.',
+      { cause: error },
+    );
+  }
+  const certPath = `DOCKER_CERT_PATH ${endpoint.tls.certPath}`;
+  const fail = (message: string) =>
+    new ActionError(`The Docker engine at ${where} ${message}`, {
+      cause: error,
+    });
+  if (UNTRUSTED_CERTIFICATE.has(code)) {
+    return fail(
+      `presented a TLS certificate that ca.pem in ${certPath} does not verify (${code}). ` +
+        "Put the CA that signed the engine's certificate there as ca.pem.",
+    );
+  }
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+    return fail(
+      `presented a TLS certificate that is not for ${new URL(where).hostname} (${code}). ` +
+        'Set docker-host to a name or address the certificate lists.',
+    );
+  }
+  if (code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID') {
+    return fail(
+      `presented a TLS certificate that is not valid now (${code}). Renew it, or check the runner's clock.`,
+    );
+  }
+  if (code === 'ERR_SSL_WRONG_VERSION_NUMBER') {
+    return fail(
+      `does not speak TLS (${code}). Unset DOCKER_TLS_VERIFY and DOCKER_TLS, or use the engine's TLS port.`,
+    );
+  }
+  // TLS 1.3 clients finish the handshake before the server checks their
+  // certificate: a refusal shows as an alert, or as the connection closing.
+  if (
+    /^ERR_SSL_.*ALERT/.test(code) ||
+    code === 'UND_ERR_SOCKET' ||
+    code === 'ECONNRESET'
+  ) {
+    return fail(
+      `closed the TLS connection before answering /_ping (${code}): it may not accept the client certificate. ` +
+        `Use cert.pem and key.pem in ${certPath} signed by a CA the engine trusts (dockerd --tlscacert).`,
+    );
+  }
+  return undefined;
+}
+
+/** The first code in the cause chain, undici's own included. */
+function firstCode(error: unknown): string | undefined {
+  for (let e: unknown = error, depth = 0; e && depth < 4; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
 }
 
 /** A dropped or failed connection to the engine: worth another attempt. */

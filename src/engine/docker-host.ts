@@ -1,6 +1,5 @@
 import * as path from 'node:path';
-import { ActionError } from '../errors.js';
-import { quote } from '../inputs.js';
+import { ActionError, quote } from '../errors.js';
 
 export type EngineEndpoint =
   | { kind: 'unix'; socketPath: string }
