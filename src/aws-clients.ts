@@ -1,7 +1,7 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
 import { ECRClient } from '@aws-sdk/client-ecr';
-import { ECRPUBLICClient } from '@aws-sdk/client-ecr-public';
+import type { ECRPUBLICClient } from '@aws-sdk/client-ecr-public';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 
 const PROXY_VARIABLES = [
@@ -32,7 +32,7 @@ function requestHandler(env: NodeJS.ProcessEnv): NodeHttpHandler | undefined {
  */
 export class AwsClients {
   private readonly ecr = new Map<string, ECRClient>();
-  private ecrPublic: ECRPUBLICClient | undefined;
+  private ecrPublic: Promise<ECRPUBLICClient> | undefined;
 
   constructor(private readonly env: NodeJS.ProcessEnv = process.env) {}
 
@@ -48,17 +48,23 @@ export class AwsClients {
     return client;
   }
 
-  /** ECR Public's API lives in us-east-1 only. */
-  ecrPublicClient(): ECRPUBLICClient {
-    this.ecrPublic ??= new ECRPUBLICClient({
-      region: 'us-east-1',
-      requestHandler: requestHandler(this.env),
-    });
+  /**
+   * ECR Public's API lives in us-east-1 only. Its client is loaded on first
+   * use: most pushes never need it, and every module loaded costs start-up.
+   */
+  ecrPublicClient(): Promise<ECRPUBLICClient> {
+    this.ecrPublic ??= import('@aws-sdk/client-ecr-public').then(
+      ({ ECRPUBLICClient }) =>
+        new ECRPUBLICClient({
+          region: 'us-east-1',
+          requestHandler: requestHandler(this.env),
+        }),
+    );
     return this.ecrPublic;
   }
 
   destroy(): void {
     for (const client of this.ecr.values()) client.destroy();
-    this.ecrPublic?.destroy();
+    void this.ecrPublic?.then((client) => client.destroy());
   }
 }

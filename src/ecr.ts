@@ -3,10 +3,7 @@ import {
   GetAuthorizationTokenCommand,
   type ECRClient,
 } from '@aws-sdk/client-ecr';
-import {
-  GetAuthorizationTokenCommand as GetPublicAuthorizationTokenCommand,
-  type ECRPUBLICClient,
-} from '@aws-sdk/client-ecr-public';
+import type { ECRPUBLICClient } from '@aws-sdk/client-ecr-public';
 import { ActionError } from './errors.js';
 import { isValidRegistryHost } from './reference.js';
 import { ECR_PUBLIC_HOST } from './registry-host.js';
@@ -56,6 +53,8 @@ export async function getEcrPublicAuthorization(
 ): Promise<EcrAuthorization> {
   let response;
   try {
+    const { GetAuthorizationTokenCommand: GetPublicAuthorizationTokenCommand } =
+      await import('@aws-sdk/client-ecr-public');
     response = await client.send(new GetPublicAuthorizationTokenCommand({}));
   } catch (error) {
     throw explainEcrError(error, 'ECR Public', PUBLIC_PERMISSION);

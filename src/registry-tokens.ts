@@ -58,7 +58,7 @@ export class RegistryTokens {
     if (cached && !fresh) return cached;
     const pending =
       source.kind === 'public'
-        ? getEcrPublicAuthorization(this.clients.ecrPublicClient())
+        ? this.clients.ecrPublicClient().then(getEcrPublicAuthorization)
         : getEcrAuthorization(this.clients.ecrIn(source.region), source.region);
     // Handled here so that an unused prefetch never counts as unhandled.
     pending.catch(() => {});

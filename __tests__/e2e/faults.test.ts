@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { chmod, copyFile, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, copyFile, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
@@ -313,14 +313,9 @@ describe('the registry and AWS', () => {
     // read whatever the permissions of the checkout.
     const dir = await mkdtemp(path.join(tmpdir(), 'as-nobody-'));
     await chmod(dir, 0o755);
-    await copyFile(
-      path.join(ROOT, 'dist', 'index.js'),
-      path.join(dir, 'index.js'),
-    );
-    await copyFile(
-      path.join(ROOT, 'dist', 'package.json'),
-      path.join(dir, 'package.json'),
-    );
+    for (const file of await readdir(path.join(ROOT, 'dist'))) {
+      await copyFile(path.join(ROOT, 'dist', file), path.join(dir, file));
+    }
     await copyFile(nodeBinary(), path.join(dir, 'node'));
     await chmod(path.join(dir, 'node'), 0o755);
     const result = await runAction({
