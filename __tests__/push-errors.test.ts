@@ -35,6 +35,10 @@ describe('explainPushFailure', () => {
       /failed 3 times in a row/,
     ],
     ['no basic auth credentials', /did not accept the ECR token/],
+    [
+      "unsupported: Invalid parameter at 'ImageManifest' failed to satisfy constraint: 'Limit on number of layers per image exceeded'",
+      /too many layers \(about 500/,
+    ],
     ['blob upload unknown', /^Pushing .* failed: blob upload unknown\.$/],
   ])('%s', (message, hint) => {
     const error = explainPushFailure(ref, new RegistryPushError(message), 3);

@@ -93,6 +93,11 @@ export function explainPushFailure(
       `The registry is rate limiting pushes, and ${attempts} attempts did not get through. Run the job again later, or raise max-attempts.`,
     );
   }
+  if (text.includes('limit on number of layers')) {
+    return because(
+      'ECR refuses images with too many layers (about 500; the limit is not documented). Squash layers, for example by merging RUN steps or with a multi-stage build.',
+    );
+  }
   if (text.includes('layer') && /too large|exceeds|limit/.test(text)) {
     return because(
       "A layer is over ECR's limit of 52,000 MiB. Spread the large files over several layers, or make them smaller.",

@@ -190,6 +190,10 @@ describe('faults that do not go away fail the step once, clearly', () => {
       'denied: Layer size too large: exceeds the limit',
       /over ECR's limit of 52,000 MiB/,
     ],
+    [
+      "unsupported: Invalid parameter at 'ImageManifest' failed to satisfy constraint: 'Limit on number of layers per image exceeded'",
+      /too many layers/,
+    ],
   ])('permanent, not retried: %s', async (message, hint) => {
     // (Immutable tags are covered in ecr-features.test.ts, where the tag's
     // content is known.)
