@@ -1,6 +1,9 @@
 import { chooseApiVersion } from '../src/engine/api-version.js';
 import { encodeName } from '../src/engine/client.js';
-import { parseDockerHost } from '../src/engine/docker-host.js';
+import {
+  defaultDockerHost,
+  parseDockerHost,
+} from '../src/engine/docker-host.js';
 
 describe('parseDockerHost', () => {
   test.each([
@@ -84,5 +87,42 @@ describe('encodeName', () => {
     expect(encodeName('host:443/a/b')).toBe('host%3A443/a/b');
     expect(encodeName('sha256:abc')).toBe('sha256%3Aabc');
     expect(encodeName('a?b#c d')).toBe('a%3Fb%23c%20d');
+  });
+});
+
+describe('defaultDockerHost', () => {
+  const only =
+    (...files: string[]) =>
+    (file: string) =>
+      files.includes(file);
+  const env = { XDG_RUNTIME_DIR: '/run/user/1001' };
+
+  test.each([
+    [
+      'the system socket when it exists',
+      only('/var/run/docker.sock', '/run/user/1001/docker.sock'),
+      env,
+      'unix:///var/run/docker.sock',
+    ],
+    [
+      'the rootless socket when only it exists',
+      only('/run/user/1001/docker.sock'),
+      env,
+      'unix:///run/user/1001/docker.sock',
+    ],
+    [
+      'the system socket when neither exists',
+      only(),
+      env,
+      'unix:///var/run/docker.sock',
+    ],
+    [
+      'the system socket without XDG_RUNTIME_DIR',
+      only('/x/docker.sock'),
+      {},
+      'unix:///var/run/docker.sock',
+    ],
+  ])('%s', (_name, exists, environment, expected) => {
+    expect(defaultDockerHost(environment, exists)).toBe(expected);
   });
 });

@@ -77034,9 +77034,27 @@ function chooseApiVersion(engineVersion) {
         : engineVersion;
 }
 
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
 ;// CONCATENATED MODULE: ./src/engine/docker-host.ts
 
 
+
+const SYSTEM_SOCKET = '/var/run/docker.sock';
+/**
+ * Where the engine is when nothing says: the system socket, or else the
+ * socket of a rootless engine ($XDG_RUNTIME_DIR/docker.sock) when only that
+ * one exists, as on self-hosted runners with rootless Docker.
+ */
+function defaultDockerHost(env, exists = external_node_fs_.existsSync) {
+    const rootless = env.XDG_RUNTIME_DIR
+        ? external_node_path_.join(env.XDG_RUNTIME_DIR, 'docker.sock')
+        : undefined;
+    if (!exists(SYSTEM_SOCKET) && rootless && exists(rootless)) {
+        return `unix://${rootless}`;
+    }
+    return `unix://${SYSTEM_SOCKET}`;
+}
 /**
  * Reads a DOCKER_HOST value the way the docker CLI does, including its TLS
  * variables. ssh:// is a CLI feature (it runs `docker system dial-stdio` on
@@ -77526,6 +77544,7 @@ function resolveTargets(entries, repository, defaultRegistry) {
 
 
 
+
 const MUTABILITY = ['MUTABLE', 'IMMUTABLE'];
 function readRepositorySettings() {
     if (!getBooleanInput('create-repository'))
@@ -77539,7 +77558,6 @@ function readRepositorySettings() {
         kmsKey: getInput('kms-key') || undefined,
     };
 }
-const DEFAULT_DOCKER_HOST = 'unix:///var/run/docker.sock';
 // us-east-1, us-gov-west-1, cn-north-1, eu-isoe-west-1, ap-southeast-7 …
 const REGION_RE = /^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/;
 /**
@@ -77562,7 +77580,7 @@ function readInputs(env = process.env) {
         tags,
         region: readRegion(env, needsRegion),
         repositorySettings: readRepositorySettings(),
-        dockerHost: getInput('docker-host') || env.DOCKER_HOST || DEFAULT_DOCKER_HOST,
+        dockerHost: getInput('docker-host') || env.DOCKER_HOST || defaultDockerHost(env),
         maxAttempts: readMaxAttempts(),
     };
 }

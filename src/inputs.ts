@@ -5,6 +5,7 @@ import {
   parseLocalImage,
   type LocalImage,
 } from './reference.js';
+import { defaultDockerHost } from './engine/docker-host.js';
 import { parseTagEntry, type TagEntry } from './targets.js';
 
 export interface Inputs {
@@ -45,7 +46,6 @@ function readRepositorySettings(): RepositorySettings | undefined {
   };
 }
 
-const DEFAULT_DOCKER_HOST = 'unix:///var/run/docker.sock';
 // us-east-1, us-gov-west-1, cn-north-1, eu-isoe-west-1, ap-southeast-7 …
 const REGION_RE = /^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/;
 
@@ -72,7 +72,7 @@ export function readInputs(env: NodeJS.ProcessEnv = process.env): Inputs {
     region: readRegion(env, needsRegion),
     repositorySettings: readRepositorySettings(),
     dockerHost:
-      core.getInput('docker-host') || env.DOCKER_HOST || DEFAULT_DOCKER_HOST,
+      core.getInput('docker-host') || env.DOCKER_HOST || defaultDockerHost(env),
     maxAttempts: readMaxAttempts(),
   };
 }

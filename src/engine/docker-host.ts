@@ -1,5 +1,26 @@
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { ActionError, quote } from '../errors.js';
+
+const SYSTEM_SOCKET = '/var/run/docker.sock';
+
+/**
+ * Where the engine is when nothing says: the system socket, or else the
+ * socket of a rootless engine ($XDG_RUNTIME_DIR/docker.sock) when only that
+ * one exists, as on self-hosted runners with rootless Docker.
+ */
+export function defaultDockerHost(
+  env: NodeJS.ProcessEnv,
+  exists: (file: string) => boolean = existsSync,
+): string {
+  const rootless = env.XDG_RUNTIME_DIR
+    ? path.join(env.XDG_RUNTIME_DIR, 'docker.sock')
+    : undefined;
+  if (!exists(SYSTEM_SOCKET) && rootless && exists(rootless)) {
+    return `unix://${rootless}`;
+  }
+  return `unix://${SYSTEM_SOCKET}`;
+}
 
 export type EngineEndpoint =
   | { kind: 'unix'; socketPath: string }
