@@ -1,53 +1,33 @@
 import * as http from 'node:http';
 import * as net from 'node:net';
-import { makeImage, registryDigest } from '../../stack/stack.mjs';
+import { registryDigest } from '../../stack/stack.mjs';
 import { startEngineProxy } from './engine-proxy.js';
 import {
-  AWS_TEST_CREDENTIALS,
-  bringUpStack,
-  errorAnnotations,
+  expectOneError,
+  expectSuccess,
   runAction,
   startEcrStandIn,
-  type ActionResult,
+  type EcrStandIn,
   type Stack,
+  HOST,
+  RUN,
+  setUpSuite,
+  SUITE_SETUP_TIMEOUT,
 } from './helpers.js';
 
-const RUN = Date.now().toString(36);
 const IMAGE = `e2e-features:${RUN}`;
 const OTHER_IMAGE = `e2e-features-other:${RUN}`;
-const HOST = '123456789012.dkr.ecr.us-east-1.amazonaws.com';
 const OTHER_ACCOUNT_HOST = '210987654321.dkr.ecr.eu-west-1.amazonaws.com';
 
 let stack: Stack;
-let ecr: Awaited<ReturnType<typeof startEcrStandIn>>;
+let ecr: EcrStandIn;
 let env: Record<string, string>;
 
 beforeAll(async () => {
-  stack = await bringUpStack();
-  await makeImage(IMAGE, 1);
-  await makeImage(OTHER_IMAGE, 1);
-  ecr = await startEcrStandIn({ password: stack.password, registry: stack });
-  env = {
-    ...AWS_TEST_CREDENTIALS,
-    AWS_ENDPOINT_URL_ECR: ecr.endpoint,
-    AWS_ENDPOINT_URL_ECR_PUBLIC: ecr.endpoint,
-  };
-}, 15 * 60_000);
+  ({ stack, ecr, env } = await setUpSuite({ [IMAGE]: 1, [OTHER_IMAGE]: 1 }));
+}, SUITE_SETUP_TIMEOUT);
 
-afterAll(async () => {
-  await ecr?.close();
-});
-
-function expectSuccess(result: ActionResult) {
-  expect(errorAnnotations(result)).toEqual([]);
-  expect(result.exitCode).toBe(0);
-}
-
-function expectOneError(result: ActionResult, message: RegExp) {
-  expect(result.exitCode).toBe(1);
-  expect(errorAnnotations(result)).toEqual([expect.stringMatching(message)]);
-  expect(result.outputFile).toBe('');
-}
+afterAll(() => ecr?.close());
 
 test('whole references to several accounts, regions and ECR Public, in one step', async () => {
   const references = [

@@ -4,40 +4,38 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { nodeBinary, ROOT } from '../../stack/run-action.mjs';
-import { makeImage, registryDigest } from '../../stack/stack.mjs';
+import { registryDigest } from '../../stack/stack.mjs';
 import { startEngineProxy, type PushFault } from './engine-proxy.js';
 import {
-  AWS_TEST_CREDENTIALS,
   bringUpStack,
-  errorAnnotations,
+  expectOneError,
+  expectSuccess,
   expectNoSecrets,
   runAction,
   secretForms,
   startEcrStandIn,
   type ActionResult,
+  type EcrStandIn,
   type Stack,
+  HOST,
+  RUN,
+  setUpSuite,
+  SUITE_SETUP_TIMEOUT,
 } from './helpers.js';
 
 const run = promisify(execFile);
-const RUN = Date.now().toString(36);
 const IMAGE = `e2e-faults:${RUN}`;
-const HOST = '123456789012.dkr.ecr.us-east-1.amazonaws.com';
 const REPOSITORY = 'e2e-faults';
 
 let stack: Stack;
-let ecr: Awaited<ReturnType<typeof startEcrStandIn>>;
+let ecr: EcrStandIn;
 let env: Record<string, string>;
 
 beforeAll(async () => {
-  stack = await bringUpStack();
-  await makeImage(IMAGE, 2);
-  ecr = await startEcrStandIn({ password: stack.password, registry: stack });
-  env = { ...AWS_TEST_CREDENTIALS, AWS_ENDPOINT_URL_ECR: ecr.endpoint };
-}, 15 * 60_000);
+  ({ stack, ecr, env } = await setUpSuite({ [IMAGE]: 2 }));
+}, SUITE_SETUP_TIMEOUT);
 
-afterAll(async () => {
-  await ecr?.close();
-});
+afterAll(() => ecr?.close());
 
 const warnings = (result: ActionResult) =>
   result.stdout.split('\n').filter((line) => line.startsWith('::warning'));
@@ -67,21 +65,16 @@ async function pushThrough(
 }
 
 async function expectPushedWithDigest(result: ActionResult, tag: string) {
-  expect(errorAnnotations(result)).toEqual([]);
-  expect(result.exitCode).toBe(0);
+  expectSuccess(result);
   expect(result.outputs.digest).toMatch(/^sha256:[a-f0-9]{64}$/);
   expect(await registryDigest(stack, HOST, REPOSITORY, tag)).toBe(
     result.outputs.digest,
   );
 }
 
-function expectOneError(result: ActionResult, message: RegExp) {
-  expect(result.exitCode).toBe(1);
-  const errors = errorAnnotations(result);
-  expect(errors).toHaveLength(1);
-  expect(errors[0]).toMatch(message);
-  expect(result.outputFile).toBe('');
-  expect(result.stdout + result.stderr).not.toMatch(/\n\s+at .*:\d+:\d+/);
+/** One clear error, and no secret leaked on the way. */
+function expectFailure(result: ActionResult, message: RegExp) {
+  expectOneError(result, message);
   expectNoSecrets(result, secretForms(stack.password, HOST));
 }
 
@@ -156,7 +149,7 @@ describe('faults that do not go away fail the step once, clearly', () => {
         'max-attempts': '2',
       },
     );
-    expectOneError(
+    expectFailure(
       result,
       /failed \(after 2 attempts\): The Docker engine sent a progress line that is not JSON: "<html>/,
     );
@@ -171,7 +164,7 @@ describe('faults that do not go away fail the step once, clearly', () => {
         'max-attempts': '1',
       },
     );
-    expectOneError(
+    expectFailure(
       result,
       /Lost the connection to the Docker engine at unix:\/\/.*engine-proxy/,
     );
@@ -201,7 +194,7 @@ describe('faults that do not go away fail the step once, clearly', () => {
       { kind: 'error', afterLines: 1, message },
       { kind: 'error', afterLines: 1, message },
     ]);
-    expectOneError(result, hint);
+    expectFailure(result, hint);
     expect(proxy.pushCount()).toBe(1);
     expect(warnings(result)).toEqual([]);
   });
@@ -238,7 +231,7 @@ describe('the registry and AWS', () => {
         },
         env,
       });
-      expectOneError(result, /connection refused.*failed 2 times in a row/);
+      expectFailure(result, /connection refused.*failed 2 times in a row/);
       expect(warnings(result)).toHaveLength(1);
     } finally {
       await bringUpStack();
@@ -250,7 +243,7 @@ describe('the registry and AWS', () => {
       inputs: { image: IMAGE, region: 'us-east-1' },
       env: { AWS_ENDPOINT_URL_ECR: ecr.endpoint },
     });
-    expectOneError(
+    expectFailure(
       result,
       /No AWS credentials found.*configure-aws-credentials/,
     );
@@ -304,7 +297,7 @@ describe('the registry and AWS', () => {
         expect(result.exitCode).toBe(exitCode);
         expect(seen).toBe(calls);
         if (exitCode === 1)
-          expectOneError(result, /kept throttling GetAuthorizationToken/);
+          expectFailure(result, /kept throttling GetAuthorizationToken/);
       } finally {
         await throttling.close();
       }
@@ -329,7 +322,7 @@ describe('the registry and AWS', () => {
       entry: path.join(dir, 'index.js'),
       node: path.join(dir, 'node'),
     }).finally(() => rm(dir, { recursive: true, force: true }));
-    expectOneError(
+    expectFailure(
       result,
       /Permission denied opening unix:\/\/\/var\/run\/docker.sock.*docker group/,
     );

@@ -2,10 +2,45 @@
 // stack/up.sh, the ECR stand-in, and the built action run as the runner does.
 import { startEcrStandIn } from '../../stack/ecr-standin.mjs';
 import { runAction } from '../../stack/run-action.mjs';
-import { bringUpStack, readStack } from '../../stack/stack.mjs';
+import { bringUpStack, makeImage, readStack } from '../../stack/stack.mjs';
 
 export type Stack = ReturnType<typeof readStack>;
 export type ActionResult = Awaited<ReturnType<typeof runAction>>;
+export type EcrStandIn = Awaited<ReturnType<typeof startEcrStandIn>>;
+
+/** Unique per run, so a re-run never passes on what an earlier run pushed. */
+export const RUN = Date.now().toString(36);
+export const HOST = '123456789012.dkr.ecr.us-east-1.amazonaws.com';
+
+export interface Suite {
+  stack: Stack;
+  /** An ECR stand-in whose image queries read the real registry. */
+  ecr: EcrStandIn;
+  /** AWS settings that reach the stand-in, for runAction's env. */
+  env: Record<string, string>;
+}
+
+/** Brings up the stack, makes the images (name → MB), starts the stand-in. */
+export async function setUpSuite(
+  images: Record<string, number>,
+): Promise<Suite> {
+  const stack = await bringUpStack();
+  for (const [reference, sizeMb] of Object.entries(images)) {
+    await makeImage(reference, sizeMb);
+  }
+  const ecr = await startEcrStandIn({
+    password: stack.password,
+    registry: stack,
+  });
+  const env = {
+    ...AWS_TEST_CREDENTIALS,
+    AWS_ENDPOINT_URL_ECR: ecr.endpoint,
+    AWS_ENDPOINT_URL_ECR_PUBLIC: ecr.endpoint,
+  };
+  return { stack, ecr, env };
+}
+
+export const SUITE_SETUP_TIMEOUT = 15 * 60_000;
 
 export const AWS_TEST_CREDENTIALS = {
   AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE',
@@ -43,6 +78,22 @@ export function secretForms(password: string, serverAddress: string): string[] {
     urlSafe.replace(/=+$/, ''),
     password.slice(0, 40),
   ];
+}
+
+export function expectSuccess(result: ActionResult): void {
+  expect(errorAnnotations(result)).toEqual([]);
+  expect(result.exitCode).toBe(0);
+}
+
+/**
+ * A failed step: exit code 1, exactly one `::error::` matching `message`,
+ * no output set, no stack trace anywhere.
+ */
+export function expectOneError(result: ActionResult, message: RegExp): void {
+  expect(result.exitCode).toBe(1);
+  expect(errorAnnotations(result)).toEqual([expect.stringMatching(message)]);
+  expect(result.outputFile).toBe('');
+  expect(result.stdout + result.stderr).not.toMatch(/\n\s+at .*:\d+:\d+/);
 }
 
 /** Asserts no secret form appears anywhere but in the runner's mask commands. */

@@ -1,36 +1,31 @@
 import { EngineClient } from '../../src/engine/client.js';
 import { consumePushStream } from '../../src/push-stream.js';
-import { makeImage, registryDigest } from '../../stack/stack.mjs';
+import { registryDigest } from '../../stack/stack.mjs';
 import {
-  AWS_TEST_CREDENTIALS,
-  bringUpStack,
   errorAnnotations,
   expectNoSecrets,
   runAction,
   secretForms,
   startEcrStandIn,
+  type EcrStandIn,
   type Stack,
+  HOST,
+  RUN,
+  setUpSuite,
+  SUITE_SETUP_TIMEOUT,
 } from './helpers.js';
 
-// Unique per run, so a re-run never passes on what an earlier run pushed.
-const RUN = Date.now().toString(36);
 const IMAGE = `e2e-app:${RUN}`;
-const HOST = '123456789012.dkr.ecr.us-east-1.amazonaws.com';
 
 let stack: Stack;
-let ecr: Awaited<ReturnType<typeof startEcrStandIn>>;
+let ecr: EcrStandIn;
 let env: Record<string, string>;
 
 beforeAll(async () => {
-  stack = await bringUpStack();
-  await makeImage(IMAGE, 3);
-  ecr = await startEcrStandIn({ password: stack.password, registry: stack });
-  env = { ...AWS_TEST_CREDENTIALS, AWS_ENDPOINT_URL_ECR: ecr.endpoint };
-}, 15 * 60_000);
+  ({ stack, ecr, env } = await setUpSuite({ [IMAGE]: 3 }));
+}, SUITE_SETUP_TIMEOUT);
 
-afterAll(async () => {
-  await ecr?.close();
-});
+afterAll(() => ecr?.close());
 
 test('the stack password makes wrongly encoded headers fail on the real engine', async () => {
   // Guards the fixture: were the header's standard base64 free of + and /,
