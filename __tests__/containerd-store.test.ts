@@ -3,7 +3,11 @@
 // read the way the action reads them: consumePushStream, then
 // classifyPushFailure to decide on another attempt, then explainPushFailure
 // for the message the user reads.
-import { classifyPushFailure, explainPushFailure } from '../src/push-errors.js';
+import {
+  classifyPushFailure,
+  explainPushFailure,
+  isImmutableTagError,
+} from '../src/push-errors.js';
 import {
   consumePushStream,
   RegistryPushError,
@@ -88,12 +92,6 @@ describe('registry errors as these engines word them', () => {
       /The ECR repository does not exist\. Create it/,
     ],
     [
-      'containerd store: immutable tag',
-      engine.containerdImmutable,
-      'permanent',
-      /The tag is immutable and already holds another image/,
-    ],
-    [
       'containerd store: missing IAM permission',
       engine.containerdNotAuthorized,
       'permanent',
@@ -121,6 +119,12 @@ describe('registry errors as these engines word them', () => {
       `Pushing ${ref} failed: ${(error as RegistryPushError).registryMessage}. `,
     );
     expect(explained.message).toMatch(hint);
+  });
+
+  test('an immutable tag is recognised through the containerd store too', async () => {
+    const error = await failureOf(engine.containerdImmutable);
+    expect(isImmutableTagError(error)).toBe(true);
+    expect(classifyPushFailure(error)).toBe('permanent');
   });
 
   test('the wrapped text is read, not only its first code', async () => {

@@ -71,6 +71,21 @@ describe('readInputs', () => {
     ).toBe('eu-west-1');
   });
 
+  test('whole references need neither repository nor region', () => {
+    const inputs = read({
+      image: `sha256:${'a'.repeat(64)}`,
+      tags: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/team/app:1',
+    });
+    expect(inputs.region).toBeUndefined();
+    expect(inputs.repository).toBe('');
+    expect(inputs.tags).toEqual([
+      {
+        kind: 'reference',
+        target: expect.objectContaining({ repository: 'team/app', tag: '1' }),
+      },
+    ]);
+  });
+
   test('docker-host input wins over DOCKER_HOST', () => {
     const env = {
       AWS_REGION: 'us-east-1',
@@ -83,7 +98,17 @@ describe('readInputs', () => {
   });
 
   test.each<[Record<string, string>, NodeJS.ProcessEnv, RegExp]>([
-    [{}, { AWS_REGION: 'us-east-1' }, /Input required and not supplied: image/],
+    [{}, { AWS_REGION: 'us-east-1' }, /Input "image" is required/],
+    [
+      { image: 'app', 'create-repository': 'yes' },
+      { AWS_REGION: 'us-east-1' },
+      /"create-repository" must be true or false, not "yes"/,
+    ],
+    [
+      { image: 'app', 'max-attempts': '' },
+      { AWS_REGION: 'us-east-1' },
+      /"max-attempts" must be a whole number/,
+    ],
     [
       { image: 'App:1' },
       { AWS_REGION: 'us-east-1' },

@@ -1,6 +1,10 @@
 import { EngineConnectionError } from '../src/engine/client.js';
 import { ActionError } from '../src/errors.js';
-import { classifyPushFailure, explainPushFailure } from '../src/push-errors.js';
+import {
+  classifyPushFailure,
+  explainPushFailure,
+  isImmutableTagError,
+} from '../src/push-errors.js';
 import { PushStreamError, RegistryPushError } from '../src/push-stream.js';
 
 const ref = '123456789012.dkr.ecr.us-east-1.amazonaws.com/app:1';
@@ -10,18 +14,6 @@ describe('explainPushFailure', () => {
     [
       "name unknown: The repository with name 'app' does not exist in the registry with id '123456789012'",
       /create-repository: true/,
-    ],
-    [
-      "tag invalid: The image tag '1' already exists in the 'app' repository and cannot be overwritten because the repository is immutable.",
-      /immutable/,
-    ],
-    [
-      "tag invalid: The image tag '1' already exists in the 'app' repository and cannot be overwritten because the tag is immutable.",
-      /immutable/,
-    ],
-    [
-      "error from registry: tag invalid: The image tag '1' already exists in the 'app' repository and cannot be overwritten because the tag is immutable.",
-      /immutable/,
     ],
     [
       'denied: Your authorization token has expired. Reauthenticate and try again.',
@@ -107,5 +99,32 @@ describe('classifyPushFailure', () => {
     [new Error('bug'), 'permanent'],
   ])('%s → %s', (error, kind) => {
     expect(classifyPushFailure(error)).toBe(kind);
+  });
+});
+
+describe('isImmutableTagError', () => {
+  test.each([
+    [
+      "tag invalid: The image tag '1' already exists in the 'app' repository and cannot be overwritten because the repository is immutable.",
+      true,
+    ],
+    [
+      "tag invalid: The image tag '1' already exists in the 'app' repository and cannot be overwritten because the tag is immutable.",
+      true,
+    ],
+    [
+      "error from registry: tag invalid: The image tag '1' already exists in the 'app' repository and cannot be overwritten because the tag is immutable.",
+      true,
+    ],
+    ['tag invalid: bad tag', false],
+    ['denied: cannot be overwritten', false],
+  ])('%s → %s', (message, expected) => {
+    expect(isImmutableTagError(new RegistryPushError(message))).toBe(expected);
+  });
+
+  test('only registry errors count', () => {
+    expect(
+      isImmutableTagError(new Error('tag invalid: x cannot be overwritten')),
+    ).toBe(false);
   });
 });

@@ -77239,14 +77239,19 @@ async function openPool(endpoint) {
         throw new ActionError(`Cannot read ${file} from DOCKER_CERT_PATH ${certPath} for the TLS connection to the engine. ` +
             'Put ca.pem, cert.pem and key.pem there, or unset DOCKER_TLS_VERIFY.', { cause: error });
     });
-    const [ca, cert, key] = await Promise.all([
-        verify ? read('ca.pem') : undefined,
-        read('cert.pem'),
-        read('key.pem'),
-    ]);
+    // With DOCKER_TLS alone (no verification) the docker CLI sends a client
+    // certificate only when there is one; so do we.
+    const readIfThere = (file) => (0,promises_.readFile)(external_node_path_.join(certPath, file)).catch(() => undefined);
+    const [ca, cert, key] = await Promise.all(verify
+        ? [read('ca.pem'), read('cert.pem'), read('key.pem')]
+        : [undefined, readIfThere('cert.pem'), readIfThere('key.pem')]);
     return new undici/* Pool */.bC(endpoint.origin, {
         ...options,
-        connect: { ca, cert, key, rejectUnauthorized: verify },
+        connect: {
+            ca,
+            ...(cert && key ? { cert, key } : {}),
+            rejectUnauthorized: verify,
+        },
     });
 }
 async function send(pool, where, options) {
@@ -77547,7 +77552,7 @@ function resolveTargets(entries, repository, defaultRegistry) {
 
 const MUTABILITY = ['MUTABLE', 'IMMUTABLE'];
 function readRepositorySettings() {
-    if (!getBooleanInput('create-repository'))
+    if (!readBoolean('create-repository'))
         return undefined;
     const mutability = getInput('image-tag-mutability').toUpperCase();
     if (!MUTABILITY.includes(mutability)) {
@@ -77565,20 +77570,25 @@ const REGION_RE = /^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/;
  * that a typo fails the step at once with a message about that input.
  */
 function readInputs(env = process.env) {
-    const imageInput = getInput('image', { required: true });
+    const imageInput = getInput('image');
+    if (!imageInput) {
+        throw new ActionError('Input "image" is required: name the local image to push, for example my-app:${{ github.sha }}.');
+    }
     const image = parseLocalImage(imageInput);
     if (!image) {
         throw new ActionError(`Input "image" is not a valid Docker image reference: ${quote(imageInput)}. ` +
             'Use name[:tag] (for example my-app:1.2.0) or an image ID (sha256:…).');
     }
     const tags = readTags(image);
-    const needsRegion = tags.some((entry) => entry.kind === 'tag');
+    // Bare tags need a repository and the region's registry; whole
+    // references carry both.
+    const hasBareTags = tags.some((entry) => entry.kind === 'tag');
     return {
         image,
         imageInput,
-        repository: readRepository(image),
+        repository: hasBareTags ? readRepository(image) : '',
         tags,
-        region: readRegion(env, needsRegion),
+        region: readRegion(env, hasBareTags),
         repositorySettings: readRepositorySettings(),
         dockerHost: getInput('docker-host') || env.DOCKER_HOST || defaultDockerHost(env),
         maxAttempts: readMaxAttempts(),
@@ -77629,8 +77639,17 @@ function readRegion(env, needed) {
     }
     return region;
 }
+/** core.getBooleanInput, failing with a message that names the fix. */
+function readBoolean(name) {
+    try {
+        return getBooleanInput(name);
+    }
+    catch {
+        throw new ActionError(`Input "${name}" must be true or false, not ${quote(getInput(name))}.`);
+    }
+}
 function readMaxAttempts() {
-    const text = getInput('max-attempts', { required: true });
+    const text = getInput('max-attempts');
     const value = Number(text);
     if (!/^\d+$/.test(text) || value < 1 || value > 10) {
         throw new ActionError(`Input "max-attempts" must be a whole number from 1 to 10, not ${quote(text)}.`);
@@ -77921,6 +77940,15 @@ const TRANSIENT = [
     'connection refused',
     'server misbehaving',
 ];
+/**
+ * ECR's answer to overwriting an immutable tag, in both of its wordings
+ * ("…because the repository is immutable", "…because the tag is
+ * immutable") and through either image store.
+ */
+function isImmutableTagError(error) {
+    return (error instanceof RegistryPushError &&
+        /tag invalid.*cannot be overwritten/i.test(error.registryMessage));
+}
 /** Decides whether a failed push is worth another attempt. */
 function classifyPushFailure(error) {
     if (error instanceof EngineConnectionError)
@@ -77938,7 +77966,8 @@ function classifyPushFailure(error) {
 }
 /**
  * Adds the cause and the fix to a failure of one push. Called once the
- * retries are over, so the message is the one the user reads.
+ * retries are over, so the message is the one the user reads. (Immutable
+ * tags never get here: pushReference asks ECR what the tag holds.)
  */
 function explainPushFailure(reference, error, attempts) {
     if (!(error instanceof RegistryPushError)) {
@@ -77962,9 +77991,6 @@ function explainPushFailure(reference, error, attempts) {
     if (text.includes('name unknown') ||
         text.includes('does not exist in the registry')) {
         return because('The ECR repository does not exist. Create it (aws ecr create-repository, or your infrastructure code), set create-repository: true, or fix the repository input.');
-    }
-    if (text.includes('tag invalid') && text.includes('cannot be overwritten')) {
-        return because('The tag is immutable and already holds another image. Push a new tag (for example the commit SHA) instead of reusing this one.');
     }
     if (text.includes('toomanyrequests') || text.includes('rate exceeded')) {
         return because(`The registry is rate limiting pushes, and ${attempts} attempts did not get through. Run the job again later, or raise max-attempts.`);
@@ -78038,7 +78064,6 @@ function delay(ms) {
 
 
 
-const IMMUTABLE_RE = /tag invalid.*cannot be overwritten/i;
 /**
  * Pushes one reference, reading the progress stream as it arrives, and
  * tries again after transient failures (see classifyPushFailure).
@@ -78062,8 +78087,7 @@ async function pushReference(engine, target, options, sink) {
         });
     }
     catch (error) {
-        if (error instanceof RegistryPushError &&
-            IMMUTABLE_RE.test(error.registryMessage)) {
+        if (isImmutableTagError(error)) {
             const digest = await options.onImmutableTag(target);
             sink.info(`${reference} already holds this image (${digest}); the tag is immutable, nothing to push`);
             return { target, reference, digest, manifestSize: 0, alreadyThere: true };
@@ -78637,6 +78661,10 @@ async function resolveAllTargets(inputs, tokens) {
 }
 /** For an immutable tag: the digest it holds, when it is this image. */
 async function sameImageOrFail(clients, target, image) {
+    if (target.registry.kind === 'public') {
+        throw new ActionError(`Tag ${target.tag} of ${target.registry.host}/${target.repository} is immutable and already exists. ` +
+            'ECR Public offers no way to check which image it holds, so this action cannot tell a re-run from a clash: push a new tag.');
+    }
     const existing = await findExistingImage(clients, target, image);
     if (existing?.same)
         return existing.digest;

@@ -33,7 +33,7 @@ export interface RepositorySettings {
 const MUTABILITY = ['MUTABLE', 'IMMUTABLE'] as const;
 
 function readRepositorySettings(): RepositorySettings | undefined {
-  if (!core.getBooleanInput('create-repository')) return undefined;
+  if (!readBoolean('create-repository')) return undefined;
   const mutability = core.getInput('image-tag-mutability').toUpperCase();
   if (!(MUTABILITY as readonly string[]).includes(mutability)) {
     throw new ActionError(
@@ -54,7 +54,12 @@ const REGION_RE = /^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/;
  * that a typo fails the step at once with a message about that input.
  */
 export function readInputs(env: NodeJS.ProcessEnv = process.env): Inputs {
-  const imageInput = core.getInput('image', { required: true });
+  const imageInput = core.getInput('image');
+  if (!imageInput) {
+    throw new ActionError(
+      'Input "image" is required: name the local image to push, for example my-app:${{ github.sha }}.',
+    );
+  }
   const image = parseLocalImage(imageInput);
   if (!image) {
     throw new ActionError(
@@ -63,13 +68,15 @@ export function readInputs(env: NodeJS.ProcessEnv = process.env): Inputs {
     );
   }
   const tags = readTags(image);
-  const needsRegion = tags.some((entry) => entry.kind === 'tag');
+  // Bare tags need a repository and the region's registry; whole
+  // references carry both.
+  const hasBareTags = tags.some((entry) => entry.kind === 'tag');
   return {
     image,
     imageInput,
-    repository: readRepository(image),
+    repository: hasBareTags ? readRepository(image) : '',
     tags,
-    region: readRegion(env, needsRegion),
+    region: readRegion(env, hasBareTags),
     repositorySettings: readRepositorySettings(),
     dockerHost:
       core.getInput('docker-host') || env.DOCKER_HOST || defaultDockerHost(env),
@@ -137,8 +144,19 @@ function readRegion(
   return region;
 }
 
+/** core.getBooleanInput, failing with a message that names the fix. */
+function readBoolean(name: string): boolean {
+  try {
+    return core.getBooleanInput(name);
+  } catch {
+    throw new ActionError(
+      `Input "${name}" must be true or false, not ${quote(core.getInput(name))}.`,
+    );
+  }
+}
+
 function readMaxAttempts(): number {
-  const text = core.getInput('max-attempts', { required: true });
+  const text = core.getInput('max-attempts');
   const value = Number(text);
   if (!/^\d+$/.test(text) || value < 1 || value > 10) {
     throw new ActionError(

@@ -113,6 +113,12 @@ async function sameImageOrFail(
   target: PushTarget,
   image: ImageDetails,
 ): Promise<string> {
+  if (target.registry.kind === 'public') {
+    throw new ActionError(
+      `Tag ${target.tag} of ${target.registry.host}/${target.repository} is immutable and already exists. ` +
+        'ECR Public offers no way to check which image it holds, so this action cannot tell a re-run from a clash: push a new tag.',
+    );
+  }
   const existing = await findExistingImage(clients, target, image);
   if (existing?.same) return existing.digest;
   throw new ActionError(

@@ -28,6 +28,20 @@ const TRANSIENT = [
   'server misbehaving',
 ];
 
+/**
+ * ECR's answer to overwriting an immutable tag, in both of its wordings
+ * ("…because the repository is immutable", "…because the tag is
+ * immutable") and through either image store.
+ */
+export function isImmutableTagError(
+  error: unknown,
+): error is RegistryPushError {
+  return (
+    error instanceof RegistryPushError &&
+    /tag invalid.*cannot be overwritten/i.test(error.registryMessage)
+  );
+}
+
 /** Decides whether a failed push is worth another attempt. */
 export function classifyPushFailure(error: unknown): FailureKind {
   if (error instanceof EngineConnectionError) return 'transient';
@@ -42,7 +56,8 @@ export function classifyPushFailure(error: unknown): FailureKind {
 
 /**
  * Adds the cause and the fix to a failure of one push. Called once the
- * retries are over, so the message is the one the user reads.
+ * retries are over, so the message is the one the user reads. (Immutable
+ * tags never get here: pushReference asks ECR what the tag holds.)
  */
 export function explainPushFailure(
   reference: string,
@@ -81,11 +96,6 @@ export function explainPushFailure(
   ) {
     return because(
       'The ECR repository does not exist. Create it (aws ecr create-repository, or your infrastructure code), set create-repository: true, or fix the repository input.',
-    );
-  }
-  if (text.includes('tag invalid') && text.includes('cannot be overwritten')) {
-    return because(
-      'The tag is immutable and already holds another image. Push a new tag (for example the commit SHA) instead of reusing this one.',
     );
   }
   if (text.includes('toomanyrequests') || text.includes('rate exceeded')) {

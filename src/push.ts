@@ -2,9 +2,13 @@ import * as core from '@actions/core';
 import type { EcrSession } from './ecr-session.js';
 import type { EngineClient } from './engine/client.js';
 import { ActionError } from './errors.js';
-import { classifyPushFailure, explainPushFailure } from './push-errors.js';
+import {
+  classifyPushFailure,
+  explainPushFailure,
+  isImmutableTagError,
+} from './push-errors.js';
 import { formatBytes, PushProgress } from './push-progress.js';
-import { consumePushStream, RegistryPushError } from './push-stream.js';
+import { consumePushStream } from './push-stream.js';
 import { withRetries } from './retry.js';
 import { referenceOf, repositoryOf, type PushTarget } from './targets.js';
 
@@ -37,8 +41,6 @@ interface LogSink {
   warning(line: string): void;
 }
 
-const IMMUTABLE_RE = /tag invalid.*cannot be overwritten/i;
-
 /**
  * Pushes one reference, reading the progress stream as it arrives, and
  * tries again after transient failures (see classifyPushFailure).
@@ -69,10 +71,7 @@ export async function pushReference(
       },
     );
   } catch (error) {
-    if (
-      error instanceof RegistryPushError &&
-      IMMUTABLE_RE.test(error.registryMessage)
-    ) {
+    if (isImmutableTagError(error)) {
       const digest = await options.onImmutableTag(target);
       sink.info(
         `${reference} already holds this image (${digest}); the tag is immutable, nothing to push`,

@@ -255,13 +255,17 @@ function reply(response, status, body) {
   response.end(text);
 }
 
-// Run on its own: `node stack/ecr-standin.mjs <password-file> [port]`.
+// Run on its own, for the stack that stack/up.sh brought up:
+// `node stack/ecr-standin.mjs [port]` prints the endpoint and serves until
+// it is stopped.
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const { readFileSync } = await import('node:fs');
-  const password = readFileSync(process.argv[2], 'utf8').trim();
+  const { readStack } = await import('./stack.mjs');
+  const stack = readStack();
   const standIn = await startEcrStandIn({
-    password,
-    port: Number(process.argv[3] ?? 0),
+    password: stack.password,
+    registry: stack,
+    port: Number(process.argv[2] ?? 0),
   });
   console.log(`AWS_ENDPOINT_URL_ECR=${standIn.endpoint}`);
+  console.log(`AWS_ENDPOINT_URL_ECR_PUBLIC=${standIn.endpoint}`);
 }

@@ -184,14 +184,22 @@ async function openPool(endpoint: EngineEndpoint): Promise<Pool> {
         { cause: error },
       );
     });
-  const [ca, cert, key] = await Promise.all([
-    verify ? read('ca.pem') : undefined,
-    read('cert.pem'),
-    read('key.pem'),
-  ]);
+  // With DOCKER_TLS alone (no verification) the docker CLI sends a client
+  // certificate only when there is one; so do we.
+  const readIfThere = (file: string) =>
+    readFile(path.join(certPath, file)).catch(() => undefined);
+  const [ca, cert, key] = await Promise.all(
+    verify
+      ? [read('ca.pem'), read('cert.pem'), read('key.pem')]
+      : [undefined, readIfThere('cert.pem'), readIfThere('key.pem')],
+  );
   return new Pool(endpoint.origin, {
     ...options,
-    connect: { ca, cert, key, rejectUnauthorized: verify },
+    connect: {
+      ca,
+      ...(cert && key ? { cert, key } : {}),
+      rejectUnauthorized: verify,
+    },
   });
 }
 
