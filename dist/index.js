@@ -78610,9 +78610,7 @@ async function pushToEcr(inputs, clients) {
         if (inputs.repositorySettings) {
             await ensureRepositories(clients, targets, inputs.repositorySettings);
         }
-        for (const target of targets) {
-            await engine.tagImage(image.id, `${target.registry.host}/${target.repository}`, target.tag);
-        }
+        await Promise.all(targets.map((target) => engine.tagImage(image.id, repositoryOf(target), target.tag)));
         const pushed = await pushAll(engine, targets, {
             sessionFor: (target) => tokens.sessionFor(target),
             attempts: inputs.maxAttempts,

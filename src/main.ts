@@ -10,7 +10,12 @@ import { formatLocalImage } from './reference.js';
 import { parseRegistryHost, type RegistryHost } from './registry-host.js';
 import { RegistryTokens, sourceOf, uniqueSources } from './registry-tokens.js';
 import { ensureRepositories } from './repository.js';
-import { referenceOf, resolveTargets, type PushTarget } from './targets.js';
+import {
+  referenceOf,
+  repositoryOf,
+  resolveTargets,
+  type PushTarget,
+} from './targets.js';
 import { findExistingImage, verifyPushed } from './verify.js';
 
 /** The one error boundary: whatever is thrown fails the step, once. */
@@ -46,13 +51,11 @@ async function pushToEcr(inputs: Inputs, clients: AwsClients): Promise<void> {
     if (inputs.repositorySettings) {
       await ensureRepositories(clients, targets, inputs.repositorySettings);
     }
-    for (const target of targets) {
-      await engine.tagImage(
-        image.id,
-        `${target.registry.host}/${target.repository}`,
-        target.tag,
-      );
-    }
+    await Promise.all(
+      targets.map((target) =>
+        engine.tagImage(image.id, repositoryOf(target), target.tag),
+      ),
+    );
     const pushed = await pushAll(engine, targets, {
       sessionFor: (target) => tokens.sessionFor(target),
       attempts: inputs.maxAttempts,
