@@ -4,7 +4,7 @@
 // Reuses the runner conventions of stack/run-action.mjs (inputs, output file,
 // node 24) so the action sees the same environment as in the tests.
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import {
@@ -12,6 +12,7 @@ import {
   nodeBinary,
   parseOutputFile,
   ROOT,
+  runnerFiles as stepFiles,
 } from '../stack/run-action.mjs';
 import { baseEnvironment, lastLine, timedRun } from './timed-run.mjs';
 
@@ -80,18 +81,7 @@ export function countLogLines(stdout) {
 }
 
 async function runnerFiles(work) {
-  const files = {
-    output: path.join(work, 'output'),
-    summary: path.join(work, 'summary'),
-    state: path.join(work, 'state'),
-    rss: path.join(work, 'peak-rss'),
-    home: path.join(work, 'home'),
-  };
-  await Promise.all(
-    [files.output, files.summary, files.state].map((f) => writeFile(f, '')),
-  );
-  await mkdir(files.home);
-  return files;
+  return { ...(await stepFiles(work)), rss: path.join(work, 'peak-rss') };
 }
 
 // GNU time prints "Command exited with non-zero status N" before the figure

@@ -78610,7 +78610,11 @@ async function pushToEcr(inputs, clients) {
         if (inputs.repositorySettings) {
             await ensureRepositories(clients, targets, inputs.repositorySettings);
         }
-        await Promise.all(targets.map((target) => engine.tagImage(image.id, repositoryOf(target), target.tag)));
+        // One at a time: Podman loses a name when two tag requests for one
+        // image overlap (it rewrites the image's name list each time).
+        for (const target of targets) {
+            await engine.tagImage(image.id, repositoryOf(target), target.tag);
+        }
         const pushed = await pushAll(engine, targets, {
             sessionFor: (target) => tokens.sessionFor(target),
             attempts: inputs.maxAttempts,

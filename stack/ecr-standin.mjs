@@ -190,7 +190,8 @@ export async function startEcrStandIn(options) {
   };
 }
 
-const MANIFEST_TYPES = [
+/** The manifest types a registry client asks for, as the engine does. */
+export const MANIFEST_TYPES = [
   'application/vnd.docker.distribution.manifest.v2+json',
   'application/vnd.oci.image.manifest.v1+json',
   'application/vnd.docker.distribution.manifest.list.v2+json',

@@ -81,16 +81,7 @@ export async function runAction({
   node = nodeBinary(),
 }) {
   const work = await mkdtemp(path.join(tmpdir(), 'ecr-push-run-'));
-  const files = {
-    output: path.join(work, 'output'),
-    summary: path.join(work, 'summary'),
-    state: path.join(work, 'state'),
-    home: path.join(work, 'home'),
-  };
-  await Promise.all(
-    [files.output, files.summary, files.state].map((f) => writeFile(f, '')),
-  );
-  await mkdir(files.home);
+  const files = await runnerFiles(work);
   if (uid !== undefined) {
     for (const file of [work, ...Object.values(files)])
       await chown(file, uid, uid);
@@ -156,6 +147,24 @@ export async function runAction({
   };
   await rm(work, { recursive: true, force: true });
   return result;
+}
+
+/**
+ * The files a runner gives a step (GITHUB_OUTPUT, GITHUB_STEP_SUMMARY,
+ * GITHUB_STATE, empty) and a HOME of its own, inside `work`.
+ */
+export async function runnerFiles(work) {
+  const files = {
+    output: path.join(work, 'output'),
+    summary: path.join(work, 'summary'),
+    state: path.join(work, 'state'),
+    home: path.join(work, 'home'),
+  };
+  await Promise.all(
+    [files.output, files.summary, files.state].map((f) => writeFile(f, '')),
+  );
+  await mkdir(files.home);
+  return files;
 }
 
 /** The action must run on node 24, like the runner's `using: node24`. */

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { request } from 'node:https';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
+import { MANIFEST_TYPES } from './ecr-standin.mjs';
 import { ROOT } from './run-action.mjs';
 
 const run = promisify(execFile);
@@ -46,13 +47,6 @@ export async function makeImage(reference, sizeMb, layers = 1) {
   );
   return stdout.trim();
 }
-
-const MANIFEST_TYPES = [
-  'application/vnd.docker.distribution.manifest.v2+json',
-  'application/vnd.oci.image.manifest.v1+json',
-  'application/vnd.docker.distribution.manifest.list.v2+json',
-  'application/vnd.oci.image.index.v1+json',
-].join(', ');
 
 /**
  * Asks the registry itself which manifest digest a tag names, so a test
