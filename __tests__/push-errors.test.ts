@@ -1,4 +1,4 @@
-import { EngineConnectionError } from '../src/engine/client.js';
+import { EngineConnectionError } from '../src/engine/connection-errors.js';
 import { ActionError } from '../src/errors.js';
 import {
   classifyPushFailure,

@@ -73935,7 +73935,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9571);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9540);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -73944,7 +73944,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 9571:
+/***/ 9540:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -77034,6 +77034,109 @@ function chooseApiVersion(engineVersion) {
         : engineVersion;
 }
 
+;// CONCATENATED MODULE: ./src/engine/connection-errors.ts
+
+// Why a connection to the engine failed, in words that say what to do.
+/** The engine writes progress at least every few seconds during a push. */
+const BODY_TIMEOUT_MS = 5 * 60_000;
+function explainConnectionError(error, where) {
+    const code = errorCode(error);
+    switch (code) {
+        case 'ENOENT':
+            return new ActionError(`No Docker engine socket at ${where}. Start Docker on the runner, or set docker-host (or DOCKER_HOST) to the engine's socket.`, { cause: error });
+        case 'EACCES':
+        case 'EPERM':
+            return new ActionError(`Permission denied opening ${where}. Let the runner's user use Docker (add it to the docker group), or set docker-host to a socket it may use.`, { cause: error });
+        case 'ECONNREFUSED':
+            // Also what a restarting engine answers: worth another attempt.
+            return new EngineConnectionError(`Nothing is listening at ${where}. Start the Docker engine, or fix docker-host.`, { cause: error });
+        case 'UND_ERR_BODY_TIMEOUT':
+        case 'UND_ERR_HEADERS_TIMEOUT':
+            return new EngineConnectionError(`The Docker engine at ${where} stopped answering for ${BODY_TIMEOUT_MS / 60_000} minutes. Check that the engine is running and healthy.`, { cause: error });
+        default:
+            return new EngineConnectionError(`Lost the connection to the Docker engine at ${where} (${code ?? describe(error)}). Check that the engine is running and healthy.`, { cause: error });
+    }
+}
+// Node's codes for a server certificate that the client does not accept.
+const UNTRUSTED_CERTIFICATE = new Set([
+    'SELF_SIGNED_CERT_IN_CHAIN',
+    'DEPTH_ZERO_SELF_SIGNED_CERT',
+    'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+    'UNABLE_TO_GET_ISSUER_CERT',
+    'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+    'CERT_SIGNATURE_FAILURE',
+    'CERT_UNTRUSTED',
+]);
+/**
+ * Certificate problems show on the first request, /_ping. They are not
+ * worth another attempt, and "lost the connection" would hide them.
+ */
+function explainTlsFailure(error, endpoint, where) {
+    if (endpoint.kind !== 'tcp')
+        return undefined;
+    const code = errorCode(error) ?? firstCode(error) ?? '';
+    if (!endpoint.tls) {
+        if (code !== 'UND_ERR_SOCKET' && code !== 'ECONNRESET')
+            return undefined;
+        return new ActionError(`The Docker engine at ${where} closed the connection before answering /_ping. ` +
+            'If it expects TLS (usually on port 2376), set DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH.', { cause: error });
+    }
+    const certPath = `DOCKER_CERT_PATH ${endpoint.tls.certPath}`;
+    const fail = (message) => new ActionError(`The Docker engine at ${where} ${message}`, {
+        cause: error,
+    });
+    if (UNTRUSTED_CERTIFICATE.has(code)) {
+        return fail(`presented a TLS certificate that ca.pem in ${certPath} does not verify (${code}). ` +
+            "Put the CA that signed the engine's certificate there as ca.pem.");
+    }
+    if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+        return fail(`presented a TLS certificate that is not for ${new URL(where).hostname} (${code}). ` +
+            'Set docker-host to a name or address the certificate lists.');
+    }
+    if (code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID') {
+        return fail(`presented a TLS certificate that is not valid now (${code}). Renew it, or check the runner's clock.`);
+    }
+    if (code === 'ERR_SSL_WRONG_VERSION_NUMBER') {
+        return fail(`does not speak TLS (${code}). Unset DOCKER_TLS_VERIFY and DOCKER_TLS, or use the engine's TLS port.`);
+    }
+    // TLS 1.3 clients finish the handshake before the server checks their
+    // certificate: a refusal shows as an alert, or as the connection closing.
+    if (/^ERR_SSL_.*ALERT/.test(code) ||
+        code === 'UND_ERR_SOCKET' ||
+        code === 'ECONNRESET') {
+        return fail(`closed the TLS connection before answering /_ping (${code}): it may not accept the client certificate. ` +
+            `Use cert.pem and key.pem in ${certPath} signed by a CA the engine trusts (dockerd --tlscacert).`);
+    }
+    return undefined;
+}
+/** The first code in the cause chain, undici's own included. */
+function firstCode(error) {
+    for (let e = error, depth = 0; e && depth < 4; depth++) {
+        const code = e.code;
+        if (typeof code === 'string')
+            return code;
+        e = e.cause;
+    }
+    return undefined;
+}
+/** A dropped or failed connection to the engine: worth another attempt. */
+class EngineConnectionError extends ActionError {
+    name = 'EngineConnectionError';
+}
+function errorCode(error) {
+    for (let e = error, depth = 0; e && depth < 4; depth++) {
+        const code = e.code;
+        if (typeof code === 'string' && !code.startsWith('UND_ERR'))
+            return code;
+        e = e.cause;
+    }
+    const code = error?.code;
+    return typeof code === 'string' ? code : undefined;
+}
+function describe(error) {
+    return error instanceof Error ? error.message : String(error);
+}
+
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __nccwpck_require__(3024);
 ;// CONCATENATED MODULE: ./src/engine/docker-host.ts
@@ -77110,11 +77213,9 @@ function describeEndpoint(endpoint) {
 
 
 
+
 // Several tags are pushed at once, each on its own connection.
 const MAX_CONNECTIONS = 8;
-// The engine writes a progress line at least every few seconds while it
-// uploads; this long a silence means it has stopped answering.
-const BODY_TIMEOUT_MS = 5 * 60_000;
 /**
  * The few Engine API calls the action needs, over a unix socket or TCP.
  * Names passed in must already be validated; they are still encoded.
@@ -77261,103 +77362,6 @@ async function send(pool, where, options) {
     catch (error) {
         throw explainConnectionError(error, where);
     }
-}
-function explainConnectionError(error, where) {
-    const code = errorCode(error);
-    switch (code) {
-        case 'ENOENT':
-            return new ActionError(`No Docker engine socket at ${where}. Start Docker on the runner, or set docker-host (or DOCKER_HOST) to the engine's socket.`, { cause: error });
-        case 'EACCES':
-        case 'EPERM':
-            return new ActionError(`Permission denied opening ${where}. Let the runner's user use Docker (add it to the docker group), or set docker-host to a socket it may use.`, { cause: error });
-        case 'ECONNREFUSED':
-            // Also what a restarting engine answers: worth another attempt.
-            return new EngineConnectionError(`Nothing is listening at ${where}. Start the Docker engine, or fix docker-host.`, { cause: error });
-        case 'UND_ERR_BODY_TIMEOUT':
-        case 'UND_ERR_HEADERS_TIMEOUT':
-            return new EngineConnectionError(`The Docker engine at ${where} stopped answering for ${BODY_TIMEOUT_MS / 60_000} minutes. Check that the engine is running and healthy.`, { cause: error });
-        default:
-            return new EngineConnectionError(`Lost the connection to the Docker engine at ${where} (${code ?? describe(error)}). Check that the engine is running and healthy.`, { cause: error });
-    }
-}
-// Node's codes for a server certificate that the client does not accept.
-const UNTRUSTED_CERTIFICATE = new Set([
-    'SELF_SIGNED_CERT_IN_CHAIN',
-    'DEPTH_ZERO_SELF_SIGNED_CERT',
-    'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-    'UNABLE_TO_GET_ISSUER_CERT',
-    'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-    'CERT_SIGNATURE_FAILURE',
-    'CERT_UNTRUSTED',
-]);
-/**
- * Certificate problems show on the first request, /_ping. They are not
- * worth another attempt, and "lost the connection" would hide them.
- */
-function explainTlsFailure(error, endpoint, where) {
-    if (endpoint.kind !== 'tcp')
-        return undefined;
-    const code = errorCode(error) ?? firstCode(error) ?? '';
-    if (!endpoint.tls) {
-        if (code !== 'UND_ERR_SOCKET' && code !== 'ECONNRESET')
-            return undefined;
-        return new ActionError(`The Docker engine at ${where} closed the connection before answering /_ping. ` +
-            'If it expects TLS (usually on port 2376), set DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH.', { cause: error });
-    }
-    const certPath = `DOCKER_CERT_PATH ${endpoint.tls.certPath}`;
-    const fail = (message) => new ActionError(`The Docker engine at ${where} ${message}`, {
-        cause: error,
-    });
-    if (UNTRUSTED_CERTIFICATE.has(code)) {
-        return fail(`presented a TLS certificate that ca.pem in ${certPath} does not verify (${code}). ` +
-            "Put the CA that signed the engine's certificate there as ca.pem.");
-    }
-    if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
-        return fail(`presented a TLS certificate that is not for ${new URL(where).hostname} (${code}). ` +
-            'Set docker-host to a name or address the certificate lists.');
-    }
-    if (code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID') {
-        return fail(`presented a TLS certificate that is not valid now (${code}). Renew it, or check the runner's clock.`);
-    }
-    if (code === 'ERR_SSL_WRONG_VERSION_NUMBER') {
-        return fail(`does not speak TLS (${code}). Unset DOCKER_TLS_VERIFY and DOCKER_TLS, or use the engine's TLS port.`);
-    }
-    // TLS 1.3 clients finish the handshake before the server checks their
-    // certificate: a refusal shows as an alert, or as the connection closing.
-    if (/^ERR_SSL_.*ALERT/.test(code) ||
-        code === 'UND_ERR_SOCKET' ||
-        code === 'ECONNRESET') {
-        return fail(`closed the TLS connection before answering /_ping (${code}): it may not accept the client certificate. ` +
-            `Use cert.pem and key.pem in ${certPath} signed by a CA the engine trusts (dockerd --tlscacert).`);
-    }
-    return undefined;
-}
-/** The first code in the cause chain, undici's own included. */
-function firstCode(error) {
-    for (let e = error, depth = 0; e && depth < 4; depth++) {
-        const code = e.code;
-        if (typeof code === 'string')
-            return code;
-        e = e.cause;
-    }
-    return undefined;
-}
-/** A dropped or failed connection to the engine: worth another attempt. */
-class EngineConnectionError extends ActionError {
-    name = 'EngineConnectionError';
-}
-function errorCode(error) {
-    for (let e = error, depth = 0; e && depth < 4; depth++) {
-        const code = e.code;
-        if (typeof code === 'string' && !code.startsWith('UND_ERR'))
-            return code;
-        e = e.cause;
-    }
-    const code = error?.code;
-    return typeof code === 'string' ? code : undefined;
-}
-function describe(error) {
-    return error instanceof Error ? error.message : String(error);
 }
 
 ;// CONCATENATED MODULE: ./src/reference.ts

@@ -1,4 +1,4 @@
-import { EngineConnectionError } from './engine/client.js';
+import { EngineConnectionError } from './engine/connection-errors.js';
 import { ActionError } from './errors.js';
 import { PushStreamError, RegistryPushError } from './push-stream.js';
 import type { FailureKind } from './retry.js';

@@ -61,6 +61,8 @@ function renderWorkflowCommands(text) {
         return process.env.RUNNER_DEBUG ? [`##[debug]${line.slice(9)}`] : [];
       if (line.startsWith('::group::')) return [`▸ ${line.slice(9)}`];
       if (line.startsWith('::endgroup::')) return [];
+      if (line.startsWith('::warning'))
+        return [`Warning: ${line.slice(line.indexOf('::', 2) + 2)}`];
       if (line.startsWith('::error'))
         return [`Error: ${line.slice(line.indexOf('::', 2) + 2)}`];
       return [line];
