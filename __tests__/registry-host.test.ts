@@ -1,4 +1,7 @@
-import { parseRegistryHost } from '../src/registry-host.js';
+import {
+  defaultRegistryHost,
+  parseRegistryHost,
+} from '../src/registry-host.js';
 
 test.each([
   [
@@ -75,8 +78,40 @@ test.each([
   '12345678901.dkr.ecr.us-east-1.amazonaws.com',
   '123456789012.dkr.ecr.us-east-1.amazonaws.com.evil.io',
   'evil.io/123456789012.dkr.ecr.us-east-1.amazonaws.com',
-  '123456789012.dkr.ecr.us-east-1.amazonaws.com:443',
   'localhost:5000',
 ])('%s is not ECR', (host) => {
   expect(parseRegistryHost(host)).toBeUndefined();
+});
+
+test('a port after an ECR host is kept', () => {
+  expect(
+    parseRegistryHost('123456789012.dkr.ecr.us-east-1.amazonaws.com:5443'),
+  ).toMatchObject({
+    kind: 'private',
+    host: '123456789012.dkr.ecr.us-east-1.amazonaws.com:5443',
+    accountId: '123456789012',
+    region: 'us-east-1',
+  });
+});
+
+describe('defaultRegistryHost', () => {
+  test('an ECR host is parsed as usual', () => {
+    expect(
+      defaultRegistryHost(
+        '210987654321.dkr.ecr.eu-west-1.amazonaws.com',
+        'us-east-1',
+      ),
+    ).toMatchObject({ accountId: '210987654321', region: 'eu-west-1' });
+  });
+
+  test('any other host is the default registry of the region', () => {
+    expect(defaultRegistryHost('localhost:5000', 'eu-west-1')).toEqual({
+      kind: 'private',
+      host: 'localhost:5000',
+      accountId: undefined,
+      region: 'eu-west-1',
+      fips: false,
+      dualStack: false,
+    });
+  });
 });

@@ -77462,8 +77462,11 @@ const PARTITION_DOMAINS = [
     'cloud.adc-e.uk',
     'csp.hci.ic.gov',
 ].map((domain) => domain.replace(/\./g, '\\.'));
-const PRIVATE_RE = new RegExp(`^(\\d{12})\\.dkr\\.ecr(-fips)?\\.([a-z0-9-]+)\\.(?:${PARTITION_DOMAINS.join('|')})$`);
-const DUAL_STACK_RE = /^(\d{12})\.dkr-ecr(-fips)?\.([a-z0-9-]+)\.on\.aws$/;
+// ECR itself never names a port, but a registry reached through a tunnel or
+// a test stand-in may, so one is allowed after the host.
+const PORT = '(?::\\d{1,5})?';
+const PRIVATE_RE = new RegExp(`^(\\d{12})\\.dkr\\.ecr(-fips)?\\.([a-z0-9-]+)\\.(?:${PARTITION_DOMAINS.join('|')})${PORT}$`);
+const DUAL_STACK_RE = new RegExp(`^(\\d{12})\\.dkr-ecr(-fips)?\\.([a-z0-9-]+)\\.on\\.aws${PORT}$`);
 /** Undefined when `host` is not an ECR registry. */
 function parseRegistryHost(host) {
     const name = host.toLowerCase();
@@ -77480,7 +77483,26 @@ function parseRegistryHost(host) {
         accountId,
         region,
         fips: Boolean(fips),
-        dualStack: name.endsWith('.on.aws'),
+        dualStack: /\.on\.aws(:\d+)?$/.test(name),
+    };
+}
+/**
+ * The registry a region's token names (its proxyEndpoint). It is normally
+ * ECR-shaped; when it is not (an endpoint override pointing elsewhere), it
+ * is still the caller's own registry in that region, with no account ID to
+ * name it by, so API calls address the default registry.
+ */
+function defaultRegistryHost(host, region) {
+    const parsed = parseRegistryHost(host);
+    if (parsed?.kind === 'private')
+        return parsed;
+    return {
+        kind: 'private',
+        host,
+        accountId: undefined,
+        region,
+        fips: false,
+        dualStack: false,
     };
 }
 
@@ -77772,7 +77794,9 @@ async function writeSummary(report) {
             `<code>${p.reference}</code>`,
             `<code>${p.digest}</code>`,
             formatBytes(report.imageSize),
-            (p.verified ? 'verified' : 'not verified (ECR Public)') +
+            (p.verified
+                ? 'verified'
+                : `not verified (${p.unverified ?? 'unknown'})`) +
                 (p.alreadyThere ? ', was already there' : ''),
         ]),
     ])
@@ -78472,6 +78496,7 @@ function explain(error, operation, repository) {
 
 
 
+
 const MANIFEST_TYPES = [
     'application/vnd.docker.distribution.manifest.v2+json',
     'application/vnd.oci.image.manifest.v1+json',
@@ -78518,16 +78543,28 @@ function groupByRepository(items) {
 /**
  * Asks ECR what each pushed tag now names, and fails unless it is the
  * digest the push reported: another push racing ours, or a registry that
- * dropped the manifest, shows up here and not in production. ECR Public has
- * no BatchGetImage; its references are reported as not verified.
+ * dropped the manifest, shows up here and not in production. When ECR
+ * cannot be asked (no BatchGetImage permission, an endpoint without that
+ * operation), the push itself stands: that is a warning, and the summary
+ * says "not verified". ECR Public has no BatchGetImage at all.
  */
-async function verifyPushed(clients, pushed) {
+async function verifyPushed(clients, pushed, warn = (message) => warning(message)) {
     const groups = groupByRepository(pushed);
     const checked = await Promise.all(groups.map(async (group) => {
-        const images = await remoteImages(clients, group.map((p) => p.target));
+        if (group[0]?.target.registry.kind !== 'private') {
+            return group.map((item) => ({ ...item, unverified: 'ECR Public' }));
+        }
+        let images;
+        try {
+            images = await remoteImages(clients, group.map((p) => p.target));
+        }
+        catch (error) {
+            if (!(error instanceof ActionError))
+                throw error;
+            warn(`${error.message} The push succeeded; its digest is not verified.`);
+            return group.map((item) => ({ ...item, unverified: 'ECR not asked' }));
+        }
         return group.map((item) => {
-            if (item.target.registry.kind !== 'private')
-                return { ...item, verified: false };
             const remote = images.get(item.target.tag)?.imageId?.imageDigest;
             if (remote !== item.digest) {
                 throw new ActionError(`ECR says ${item.reference} is ${remote ?? 'not there'}, but the push reported ${item.digest}. ` +
@@ -78657,10 +78694,7 @@ async function resolveAllTargets(inputs, tokens) {
             kind: 'private',
             region: inputs.region,
         });
-        defaultRegistry = parseRegistryHost(authorization.serverAddress);
-        if (!defaultRegistry) {
-            throw new ActionError(`ECR in ${inputs.region} named a registry that is not an ECR host: ${authorization.serverAddress}. Check AWS_ENDPOINT_URL_ECR.`);
-        }
+        defaultRegistry = defaultRegistryHost(authorization.serverAddress, inputs.region);
     }
     await Promise.all(sources.map((source) => tokens.authorizationFor(source)));
     return resolveTargets(inputs.tags, inputs.repository, defaultRegistry);

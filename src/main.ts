@@ -7,7 +7,7 @@ import { readInputs, type Inputs } from './inputs.js';
 import { setOutputs, writeSummary } from './outputs.js';
 import { pushAll } from './push.js';
 import { formatLocalImage } from './reference.js';
-import { parseRegistryHost, type RegistryHost } from './registry-host.js';
+import { defaultRegistryHost, type RegistryHost } from './registry-host.js';
 import { RegistryTokens, sourceOf, uniqueSources } from './registry-tokens.js';
 import { ensureRepositories } from './repository.js';
 import {
@@ -99,12 +99,10 @@ async function resolveAllTargets(
       kind: 'private',
       region: inputs.region,
     });
-    defaultRegistry = parseRegistryHost(authorization.serverAddress);
-    if (!defaultRegistry) {
-      throw new ActionError(
-        `ECR in ${inputs.region} named a registry that is not an ECR host: ${authorization.serverAddress}. Check AWS_ENDPOINT_URL_ECR.`,
-      );
-    }
+    defaultRegistry = defaultRegistryHost(
+      authorization.serverAddress,
+      inputs.region,
+    );
   }
   await Promise.all(sources.map((source) => tokens.authorizationFor(source)));
   return resolveTargets(inputs.tags, inputs.repository, defaultRegistry);

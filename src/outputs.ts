@@ -35,7 +35,9 @@ export async function writeSummary(report: PushReport): Promise<void> {
         `<code>${p.reference}</code>`,
         `<code>${p.digest}</code>`,
         formatBytes(report.imageSize),
-        (p.verified ? 'verified' : 'not verified (ECR Public)') +
+        (p.verified
+          ? 'verified'
+          : `not verified (${p.unverified ?? 'unknown'})`) +
           (p.alreadyThere ? ', was already there' : ''),
       ]),
     ])

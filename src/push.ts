@@ -21,6 +21,8 @@ export interface PushedReference {
   alreadyThere?: boolean;
   /** ECR confirmed the tag names `digest` after the push. */
   verified?: boolean;
+  /** Why it was not verified, when it was not. */
+  unverified?: string;
 }
 
 export interface PushOptions {

@@ -7,7 +7,8 @@ export type RegistryHost =
   | {
       kind: 'private';
       host: string;
-      accountId: string;
+      /** Undefined for a registry host that is not ECR-shaped (see below). */
+      accountId: string | undefined;
       region: string;
       fips: boolean;
       dualStack: boolean;
@@ -26,10 +27,15 @@ const PARTITION_DOMAINS = [
   'csp.hci.ic.gov',
 ].map((domain) => domain.replace(/\./g, '\\.'));
 
+// ECR itself never names a port, but a registry reached through a tunnel or
+// a test stand-in may, so one is allowed after the host.
+const PORT = '(?::\\d{1,5})?';
 const PRIVATE_RE = new RegExp(
-  `^(\\d{12})\\.dkr\\.ecr(-fips)?\\.([a-z0-9-]+)\\.(?:${PARTITION_DOMAINS.join('|')})$`,
+  `^(\\d{12})\\.dkr\\.ecr(-fips)?\\.([a-z0-9-]+)\\.(?:${PARTITION_DOMAINS.join('|')})${PORT}$`,
 );
-const DUAL_STACK_RE = /^(\d{12})\.dkr-ecr(-fips)?\.([a-z0-9-]+)\.on\.aws$/;
+const DUAL_STACK_RE = new RegExp(
+  `^(\\d{12})\\.dkr-ecr(-fips)?\\.([a-z0-9-]+)\\.on\\.aws${PORT}$`,
+);
 
 /** Undefined when `host` is not an ECR registry. */
 export function parseRegistryHost(host: string): RegistryHost | undefined {
@@ -46,6 +52,28 @@ export function parseRegistryHost(host: string): RegistryHost | undefined {
     accountId,
     region,
     fips: Boolean(fips),
-    dualStack: name.endsWith('.on.aws'),
+    dualStack: /\.on\.aws(:\d+)?$/.test(name),
+  };
+}
+
+/**
+ * The registry a region's token names (its proxyEndpoint). It is normally
+ * ECR-shaped; when it is not (an endpoint override pointing elsewhere), it
+ * is still the caller's own registry in that region, with no account ID to
+ * name it by, so API calls address the default registry.
+ */
+export function defaultRegistryHost(
+  host: string,
+  region: string,
+): RegistryHost {
+  const parsed = parseRegistryHost(host);
+  if (parsed?.kind === 'private') return parsed;
+  return {
+    kind: 'private',
+    host,
+    accountId: undefined,
+    region,
+    fips: false,
+    dualStack: false,
   };
 }

@@ -1,3 +1,4 @@
+import * as core from '@actions/core';
 import { BatchGetImageCommand, type Image } from '@aws-sdk/client-ecr';
 import type { AwsClients } from './aws-clients.js';
 import type { ImageDetails } from './engine/client.js';
@@ -62,23 +63,36 @@ function groupByRepository<T extends { target: PushTarget }>(
 /**
  * Asks ECR what each pushed tag now names, and fails unless it is the
  * digest the push reported: another push racing ours, or a registry that
- * dropped the manifest, shows up here and not in production. ECR Public has
- * no BatchGetImage; its references are reported as not verified.
+ * dropped the manifest, shows up here and not in production. When ECR
+ * cannot be asked (no BatchGetImage permission, an endpoint without that
+ * operation), the push itself stands: that is a warning, and the summary
+ * says "not verified". ECR Public has no BatchGetImage at all.
  */
 export async function verifyPushed(
   clients: AwsClients,
   pushed: PushedReference[],
+  warn: (message: string) => void = (message) => core.warning(message),
 ): Promise<PushedReference[]> {
   const groups = groupByRepository(pushed);
   const checked = await Promise.all(
     groups.map(async (group) => {
-      const images = await remoteImages(
-        clients,
-        group.map((p) => p.target),
-      );
+      if (group[0]?.target.registry.kind !== 'private') {
+        return group.map((item) => ({ ...item, unverified: 'ECR Public' }));
+      }
+      let images: Map<string, Image>;
+      try {
+        images = await remoteImages(
+          clients,
+          group.map((p) => p.target),
+        );
+      } catch (error) {
+        if (!(error instanceof ActionError)) throw error;
+        warn(
+          `${error.message} The push succeeded; its digest is not verified.`,
+        );
+        return group.map((item) => ({ ...item, unverified: 'ECR not asked' }));
+      }
       return group.map((item) => {
-        if (item.target.registry.kind !== 'private')
-          return { ...item, verified: false };
         const remote = images.get(item.target.tag)?.imageId?.imageDigest;
         if (remote !== item.digest) {
           throw new ActionError(

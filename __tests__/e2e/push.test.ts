@@ -1,8 +1,10 @@
+import * as net from 'node:net';
 import { EngineClient } from '../../src/engine/client.js';
 import { consumePushStream } from '../../src/push-stream.js';
 import { registryDigest } from '../../stack/stack.mjs';
 import {
   errorAnnotations,
+  expectSuccess,
   expectNoSecrets,
   runAction,
   secretForms,
@@ -204,4 +206,101 @@ test('a password the registry rejects fails the step, and is not leaked', async 
   } finally {
     await wrong.close();
   }
+});
+
+describe('the registry the token names', () => {
+  // The registry again on another port, as a tunnel or a test harness
+  // would put it: a plain TCP forwarder to :443 (TLS passes through).
+  let forwarder: net.Server;
+  let port: number;
+  // The engine keeps its registry connections open; close() waits for them.
+  const sockets = new Set<net.Socket>();
+
+  beforeAll(async () => {
+    forwarder = net.createServer((client) => {
+      const upstream = net.connect(stack.registryPort, '127.0.0.1');
+      sockets.add(client).add(upstream);
+      client.pipe(upstream).pipe(client);
+      const close = () => {
+        client.destroy();
+        upstream.destroy();
+      };
+      client.on('error', close);
+      upstream.on('error', close);
+    });
+    await new Promise<void>((resolve) =>
+      forwarder.listen(0, '127.0.0.1', resolve),
+    );
+    port = (forwarder.address() as net.AddressInfo).port;
+  });
+
+  afterAll(async () => {
+    for (const socket of sockets) socket.destroy();
+    await new Promise((resolve) => forwarder.close(resolve));
+  });
+
+  test.each([
+    ['an ECR host with a port', () => `${HOST}:${port}`],
+    ['a host that is not ECR-shaped', () => 'localhost'],
+  ])('%s is pushed to and verified', async (_name, registryOf) => {
+    const registry = registryOf();
+    const standIn = await startEcrStandIn({
+      password: stack.password,
+      registry: stack,
+      registryHostFor: () => registry,
+    });
+    try {
+      const result = await runAction({
+        inputs: { image: IMAGE, tags: `${RUN}-named`, region: 'us-east-1' },
+        env: { ...env, AWS_ENDPOINT_URL_ECR: standIn.endpoint },
+      });
+      expectSuccess(result);
+      expect(result.outputs.registry).toBe(registry);
+      expect(result.outputs['image-uri']).toBe(
+        `${registry}/e2e-app:${RUN}-named`,
+      );
+      expect(await registryDigest(stack, HOST, 'e2e-app', `${RUN}-named`)).toBe(
+        result.outputs.digest,
+      );
+      expect(result.summary).toContain('<td>verified</td>');
+    } finally {
+      await standIn.close();
+    }
+  });
+
+  test('an ECR endpoint without BatchGetImage leaves the push standing, unverified', async () => {
+    const minimal = await startEcrStandIn({
+      password: stack.password,
+      registry: stack,
+      overrides: {
+        BatchGetImage: () => ({
+          status: 400,
+          body: {
+            __type: 'UnknownOperationException',
+            message: 'no such operation',
+          },
+        }),
+      },
+    });
+    try {
+      const result = await runAction({
+        inputs: {
+          image: IMAGE,
+          tags: `${RUN}-unverified`,
+          region: 'us-east-1',
+        },
+        env: { ...env, AWS_ENDPOINT_URL_ECR: minimal.endpoint },
+      });
+      expectSuccess(result);
+      expect(result.stdout).toMatch(
+        /::warning::Could not ask ECR what .*e2e-app holds: UnknownOperationException.*not verified/,
+      );
+      expect(result.summary).toContain('not verified (ECR not asked)');
+      expect(
+        await registryDigest(stack, HOST, 'e2e-app', `${RUN}-unverified`),
+      ).toBe(result.outputs.digest);
+    } finally {
+      await minimal.close();
+    }
+  });
 });
