@@ -78443,24 +78443,18 @@ async function ensureRepositories(clients, targets, settings) {
     }
     await Promise.all([...unique.values()].map((t) => ensureRepository(clients, t, settings)));
 }
+/**
+ * CreateRepository first: one call, and "already exists" is the answer for
+ * a repository that was there or that another job created a moment ago. A
+ * role that may not create repositories but whose repository exists is
+ * fine too: a denied create falls back to asking whether it is there.
+ */
 async function ensureRepository(clients, target, settings) {
     if (target.registry.kind !== 'private')
         return;
     const client = clients.ecrIn(target.registry.region);
     const registryId = target.registry.accountId;
     const repositoryName = target.repository;
-    try {
-        await client.send(new dist_cjs/* DescribeRepositoriesCommand */.pE_({
-            registryId,
-            repositoryNames: [repositoryName],
-        }));
-        return;
-    }
-    catch (error) {
-        if (nameOf(error) !== 'RepositoryNotFoundException') {
-            throw explain(error, 'DescribeRepositories', repositoryOf(target));
-        }
-    }
     try {
         await client.send(new dist_cjs/* CreateRepositoryCommand */.WTe({
             registryId,
@@ -78475,9 +78469,18 @@ async function ensureRepository(clients, target, settings) {
             `${settings.kmsKey ? 'KMS' : 'AES256'}, scan on push)`);
     }
     catch (error) {
-        // Another job created it between our two calls.
         if (nameOf(error) === 'RepositoryAlreadyExistsException')
             return;
+        if (nameOf(error) === 'AccessDeniedException') {
+            const exists = await client
+                .send(new dist_cjs/* DescribeRepositoriesCommand */.pE_({
+                registryId,
+                repositoryNames: [repositoryName],
+            }))
+                .then(() => true, () => false);
+            if (exists)
+                return;
+        }
         throw explain(error, 'CreateRepository', repositoryOf(target));
     }
 }

@@ -29,6 +29,12 @@ export async function ensureRepositories(
   );
 }
 
+/**
+ * CreateRepository first: one call, and "already exists" is the answer for
+ * a repository that was there or that another job created a moment ago. A
+ * role that may not create repositories but whose repository exists is
+ * fine too: a denied create falls back to asking whether it is there.
+ */
 async function ensureRepository(
   clients: AwsClients,
   target: PushTarget,
@@ -38,19 +44,6 @@ async function ensureRepository(
   const client = clients.ecrIn(target.registry.region);
   const registryId = target.registry.accountId;
   const repositoryName = target.repository;
-  try {
-    await client.send(
-      new DescribeRepositoriesCommand({
-        registryId,
-        repositoryNames: [repositoryName],
-      }),
-    );
-    return;
-  } catch (error) {
-    if (nameOf(error) !== 'RepositoryNotFoundException') {
-      throw explain(error, 'DescribeRepositories', repositoryOf(target));
-    }
-  }
   try {
     await client.send(
       new CreateRepositoryCommand({
@@ -68,8 +61,21 @@ async function ensureRepository(
         `${settings.kmsKey ? 'KMS' : 'AES256'}, scan on push)`,
     );
   } catch (error) {
-    // Another job created it between our two calls.
     if (nameOf(error) === 'RepositoryAlreadyExistsException') return;
+    if (nameOf(error) === 'AccessDeniedException') {
+      const exists = await client
+        .send(
+          new DescribeRepositoriesCommand({
+            registryId,
+            repositoryNames: [repositoryName],
+          }),
+        )
+        .then(
+          () => true,
+          () => false,
+        );
+      if (exists) return;
+    }
     throw explain(error, 'CreateRepository', repositoryOf(target));
   }
 }

@@ -68,7 +68,6 @@ export async function startEcrStandIn(options) {
       };
     },
     CreateRepository: (body) => {
-      created.push(body);
       if (repositories?.has(body.repositoryName)) {
         return {
           status: 400,
@@ -76,6 +75,7 @@ export async function startEcrStandIn(options) {
         };
       }
       repositories?.set(body.repositoryName, body);
+      created.push(body);
       return { repository: { repositoryName: body.repositoryName } };
     },
     BatchGetImage: (body, region) => batchGetImage(body, region),

@@ -166,15 +166,22 @@ describe('create-repository', () => {
     }
   });
 
-  test('a repository another job created meanwhile is fine', async () => {
-    const racing = await startEcrStandIn({
-      password: stack.password,
-      registry: stack,
-      overrides: {
-        DescribeRepositories: () => ({
-          status: 400,
-          body: { __type: 'RepositoryNotFoundException', message: 'not found' },
-        }),
+  const createWith = (
+    overrides: Parameters<typeof startEcrStandIn>[0]['overrides'],
+  ) =>
+    startEcrStandIn({ password: stack.password, registry: stack, overrides });
+  const denied = () => ({
+    status: 400,
+    body: {
+      __type: 'AccessDeniedException',
+      message: 'not authorized: ecr:CreateRepository',
+    },
+  });
+
+  test.each([
+    [
+      'another job created it meanwhile',
+      {
         CreateRepository: () => ({
           status: 400,
           body: {
@@ -183,7 +190,18 @@ describe('create-repository', () => {
           },
         }),
       },
-    });
+    ],
+    [
+      'the role may not create, but the repository is there',
+      {
+        CreateRepository: denied,
+        DescribeRepositories: () => ({
+          repositories: [{ repositoryName: 'created/raced' }],
+        }),
+      },
+    ],
+  ])('fine when %s', async (_name, overrides) => {
+    const standIn = await createWith(overrides);
     try {
       const result = await runAction({
         inputs: {
@@ -193,11 +211,39 @@ describe('create-repository', () => {
           region: 'us-east-1',
           'create-repository': 'true',
         },
-        env: { ...env, AWS_ENDPOINT_URL_ECR: racing.endpoint },
+        env: { ...env, AWS_ENDPOINT_URL_ECR: standIn.endpoint },
       });
       expectSuccess(result);
     } finally {
-      await racing.close();
+      await standIn.close();
+    }
+  });
+
+  test('a role that may not create a missing repository gets the permission named', async () => {
+    const standIn = await createWith({
+      CreateRepository: denied,
+      DescribeRepositories: () => ({
+        status: 400,
+        body: { __type: 'RepositoryNotFoundException', message: 'not found' },
+      }),
+    });
+    try {
+      const result = await runAction({
+        inputs: {
+          image: IMAGE,
+          repository: 'created/denied',
+          tags: RUN,
+          region: 'us-east-1',
+          'create-repository': 'true',
+        },
+        env: { ...env, AWS_ENDPOINT_URL_ECR: standIn.endpoint },
+      });
+      expectOneError(
+        result,
+        /CreateRepository for .*created\/denied failed: AccessDeniedException.*needs "ecr:CreateRepository"/,
+      );
+    } finally {
+      await standIn.close();
     }
   });
 });
