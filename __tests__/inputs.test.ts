@@ -1,4 +1,4 @@
-import { readInputs, splitList } from '../src/inputs.js';
+import { EMPTY_INPUT_DEFAULTS, readInputs, splitList } from '../src/inputs.js';
 
 // @actions/core reads inputs from INPUT_<NAME> variables, as the runner sets them.
 function withInputs(inputs: Record<string, string>, run: () => void) {
@@ -105,11 +105,6 @@ describe('readInputs', () => {
       /"create-repository" must be true or false, not "yes"/,
     ],
     [
-      { image: 'app', 'max-attempts': '' },
-      { AWS_REGION: 'us-east-1' },
-      /"max-attempts" must be a whole number/,
-    ],
-    [
       { image: 'App:1' },
       { AWS_REGION: 'us-east-1' },
       /"image" is not a valid Docker image reference: "App:1"/,
@@ -154,6 +149,23 @@ describe('readInputs', () => {
   ])('rejects %j', (inputs, env, message) => {
     expect(() => read(inputs, env)).toThrow(message);
   });
+});
+
+test('empty inputs take the defaults action.yml declares', async () => {
+  const { parse } = await import('yaml');
+  const { readFile } = await import('node:fs/promises');
+  const manifest = parse(await readFile('action.yml', 'utf8')) as {
+    inputs: Record<string, { default?: string }>;
+  };
+  for (const [name, value] of Object.entries(EMPTY_INPUT_DEFAULTS)) {
+    expect([name, manifest.inputs[name]?.default]).toEqual([name, value]);
+  }
+  const inputs = read(
+    { image: 'app', 'max-attempts': '', 'create-repository': '' },
+    { AWS_REGION: 'us-east-1' },
+  );
+  expect(inputs.maxAttempts).toBe(3);
+  expect(inputs.repositorySettings).toBeUndefined();
 });
 
 test('splitList', () => {

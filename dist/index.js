@@ -77577,10 +77577,24 @@ function resolveTargets(entries, repository, defaultRegistry) {
 
 
 const MUTABILITY = ['MUTABLE', 'IMMUTABLE'];
+/**
+ * action.yml's defaults, for inputs that arrive empty: a workflow
+ * expression that evaluates to '' means "the default", and so does a
+ * runner or harness that passes no value. A test keeps these equal to
+ * action.yml.
+ */
+const EMPTY_INPUT_DEFAULTS = {
+    'create-repository': 'false',
+    'image-tag-mutability': 'MUTABLE',
+    'max-attempts': '3',
+};
+function inputOrDefault(name) {
+    return getInput(name) || EMPTY_INPUT_DEFAULTS[name];
+}
 function readRepositorySettings() {
     if (!readBoolean('create-repository'))
         return undefined;
-    const mutability = getInput('image-tag-mutability').toUpperCase();
+    const mutability = inputOrDefault('image-tag-mutability').toUpperCase();
     if (!MUTABILITY.includes(mutability)) {
         throw new ActionError(`Input "image-tag-mutability" must be MUTABLE or IMMUTABLE, not ${quote(mutability)}.`);
     }
@@ -77665,17 +77679,17 @@ function readRegion(env, needed) {
     }
     return region;
 }
-/** core.getBooleanInput, failing with a message that names the fix. */
+/** YAML 1.2 core booleans, as core.getBooleanInput reads them. */
 function readBoolean(name) {
-    try {
-        return getBooleanInput(name);
-    }
-    catch {
-        throw new ActionError(`Input "${name}" must be true or false, not ${quote(getInput(name))}.`);
-    }
+    const text = inputOrDefault(name);
+    if (['true', 'True', 'TRUE'].includes(text))
+        return true;
+    if (['false', 'False', 'FALSE'].includes(text))
+        return false;
+    throw new ActionError(`Input "${name}" must be true or false, not ${quote(text)}.`);
 }
 function readMaxAttempts() {
-    const text = getInput('max-attempts');
+    const text = inputOrDefault('max-attempts');
     const value = Number(text);
     if (!/^\d+$/.test(text) || value < 1 || value > 10) {
         throw new ActionError(`Input "max-attempts" must be a whole number from 1 to 10, not ${quote(text)}.`);

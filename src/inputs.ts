@@ -32,9 +32,27 @@ export interface RepositorySettings {
 
 const MUTABILITY = ['MUTABLE', 'IMMUTABLE'] as const;
 
+/**
+ * action.yml's defaults, for inputs that arrive empty: a workflow
+ * expression that evaluates to '' means "the default", and so does a
+ * runner or harness that passes no value. A test keeps these equal to
+ * action.yml.
+ */
+export const EMPTY_INPUT_DEFAULTS = {
+  'create-repository': 'false',
+  'image-tag-mutability': 'MUTABLE',
+  'max-attempts': '3',
+} as const;
+
+type DefaultedInput = keyof typeof EMPTY_INPUT_DEFAULTS;
+
+function inputOrDefault(name: DefaultedInput): string {
+  return core.getInput(name) || EMPTY_INPUT_DEFAULTS[name];
+}
+
 function readRepositorySettings(): RepositorySettings | undefined {
   if (!readBoolean('create-repository')) return undefined;
-  const mutability = core.getInput('image-tag-mutability').toUpperCase();
+  const mutability = inputOrDefault('image-tag-mutability').toUpperCase();
   if (!(MUTABILITY as readonly string[]).includes(mutability)) {
     throw new ActionError(
       `Input "image-tag-mutability" must be MUTABLE or IMMUTABLE, not ${quote(mutability)}.`,
@@ -144,19 +162,18 @@ function readRegion(
   return region;
 }
 
-/** core.getBooleanInput, failing with a message that names the fix. */
-function readBoolean(name: string): boolean {
-  try {
-    return core.getBooleanInput(name);
-  } catch {
-    throw new ActionError(
-      `Input "${name}" must be true or false, not ${quote(core.getInput(name))}.`,
-    );
-  }
+/** YAML 1.2 core booleans, as core.getBooleanInput reads them. */
+function readBoolean(name: DefaultedInput): boolean {
+  const text = inputOrDefault(name);
+  if (['true', 'True', 'TRUE'].includes(text)) return true;
+  if (['false', 'False', 'FALSE'].includes(text)) return false;
+  throw new ActionError(
+    `Input "${name}" must be true or false, not ${quote(text)}.`,
+  );
 }
 
 function readMaxAttempts(): number {
-  const text = core.getInput('max-attempts');
+  const text = inputOrDefault('max-attempts');
   const value = Number(text);
   if (!/^\d+$/.test(text) || value < 1 || value > 10) {
     throw new ActionError(
