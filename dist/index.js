@@ -77679,14 +77679,17 @@ function readRegion(env, needed) {
     }
     return region;
 }
-/** YAML 1.2 core booleans, as core.getBooleanInput reads them. */
+/** core.getBooleanInput, with the default when empty and our message. */
 function readBoolean(name) {
-    const text = inputOrDefault(name);
-    if (['true', 'True', 'TRUE'].includes(text))
-        return true;
-    if (['false', 'False', 'FALSE'].includes(text))
-        return false;
-    throw new ActionError(`Input "${name}" must be true or false, not ${quote(text)}.`);
+    const fallback = EMPTY_INPUT_DEFAULTS[name];
+    if (!getInput(name))
+        return fallback === 'true';
+    try {
+        return getBooleanInput(name);
+    }
+    catch {
+        throw new ActionError(`Input "${name}" must be true or false, not ${quote(getInput(name))}.`);
+    }
 }
 function readMaxAttempts() {
     const text = inputOrDefault('max-attempts');

@@ -162,14 +162,17 @@ function readRegion(
   return region;
 }
 
-/** YAML 1.2 core booleans, as core.getBooleanInput reads them. */
+/** core.getBooleanInput, with the default when empty and our message. */
 function readBoolean(name: DefaultedInput): boolean {
-  const text = inputOrDefault(name);
-  if (['true', 'True', 'TRUE'].includes(text)) return true;
-  if (['false', 'False', 'FALSE'].includes(text)) return false;
-  throw new ActionError(
-    `Input "${name}" must be true or false, not ${quote(text)}.`,
-  );
+  const fallback: string = EMPTY_INPUT_DEFAULTS[name];
+  if (!core.getInput(name)) return fallback === 'true';
+  try {
+    return core.getBooleanInput(name);
+  } catch {
+    throw new ActionError(
+      `Input "${name}" must be true or false, not ${quote(core.getInput(name))}.`,
+    );
+  }
 }
 
 function readMaxAttempts(): number {
