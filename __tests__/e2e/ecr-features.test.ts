@@ -6,6 +6,7 @@ import {
   expectOneError,
   expectSuccess,
   runAction,
+  runWithStandIn,
   startEcrStandIn,
   type EcrStandIn,
   type Stack,
@@ -99,13 +100,9 @@ test.each([
 
 describe('create-repository', () => {
   test('creates a missing repository with secure defaults', async () => {
-    const creating = await startEcrStandIn({
-      password: stack.password,
-      registry: stack,
-      repositories: [],
-    });
-    try {
-      const result = await runAction({
+    const { result, standIn } = await runWithStandIn(
+      { password: stack.password, registry: stack, repositories: [] },
+      {
         inputs: {
           image: IMAGE,
           repository: 'created/defaults',
@@ -113,34 +110,32 @@ describe('create-repository', () => {
           region: 'us-east-1',
           'create-repository': 'true',
         },
-        env: { ...env, AWS_ENDPOINT_URL_ECR: creating.endpoint },
-      });
-      expectSuccess(result);
-      expect(creating.created).toEqual([
-        {
-          registryId: '123456789012',
-          repositoryName: 'created/defaults',
-          imageTagMutability: 'MUTABLE',
-          imageScanningConfiguration: { scanOnPush: true },
-          encryptionConfiguration: { encryptionType: 'AES256' },
-        },
-      ]);
-      expect(result.stdout).toMatch(
-        /Created repository .*created\/defaults \(MUTABLE, AES256, scan on push\)/,
-      );
-    } finally {
-      await creating.close();
-    }
+        env,
+      },
+    );
+    expectSuccess(result);
+    expect(standIn.created).toEqual([
+      {
+        registryId: '123456789012',
+        repositoryName: 'created/defaults',
+        imageTagMutability: 'MUTABLE',
+        imageScanningConfiguration: { scanOnPush: true },
+        encryptionConfiguration: { encryptionType: 'AES256' },
+      },
+    ]);
+    expect(result.stdout).toMatch(
+      /Created repository .*created\/defaults \(MUTABLE, AES256, scan on push\)/,
+    );
   });
 
   test('KMS and immutable tags on request; an existing repository is left alone', async () => {
-    const creating = await startEcrStandIn({
-      password: stack.password,
-      registry: stack,
-      repositories: ['created/existing'],
-    });
-    try {
-      const result = await runAction({
+    const { result, standIn } = await runWithStandIn(
+      {
+        password: stack.password,
+        registry: stack,
+        repositories: ['created/existing'],
+      },
+      {
         inputs: {
           image: IMAGE,
           tags: `${HOST}/created/kms:${RUN}\n${HOST}/created/existing:${RUN}`,
@@ -148,28 +143,39 @@ describe('create-repository', () => {
           'image-tag-mutability': 'IMMUTABLE',
           'kms-key': 'alias/ecr',
         },
-        env: { ...env, AWS_ENDPOINT_URL_ECR: creating.endpoint },
-      });
-      expectSuccess(result);
-      expect(creating.created).toEqual([
-        expect.objectContaining({
-          repositoryName: 'created/kms',
-          imageTagMutability: 'IMMUTABLE',
-          encryptionConfiguration: {
-            encryptionType: 'KMS',
-            kmsKey: 'alias/ecr',
-          },
-        }),
-      ]);
-    } finally {
-      await creating.close();
-    }
+        env,
+      },
+    );
+    expectSuccess(result);
+    expect(standIn.created).toEqual([
+      expect.objectContaining({
+        repositoryName: 'created/kms',
+        imageTagMutability: 'IMMUTABLE',
+        encryptionConfiguration: {
+          encryptionType: 'KMS',
+          kmsKey: 'alias/ecr',
+        },
+      }),
+    ]);
   });
 
-  const createWith = (
+  const createRepository = (
+    repository: string,
     overrides: Parameters<typeof startEcrStandIn>[0]['overrides'],
   ) =>
-    startEcrStandIn({ password: stack.password, registry: stack, overrides });
+    runWithStandIn(
+      { password: stack.password, registry: stack, overrides },
+      {
+        inputs: {
+          image: IMAGE,
+          repository,
+          tags: RUN,
+          region: 'us-east-1',
+          'create-repository': 'true',
+        },
+        env,
+      },
+    );
   const denied = () => ({
     status: 400,
     body: {
@@ -201,83 +207,53 @@ describe('create-repository', () => {
       },
     ],
   ])('fine when %s', async (_name, overrides) => {
-    const standIn = await createWith(overrides);
-    try {
-      const result = await runAction({
-        inputs: {
-          image: IMAGE,
-          repository: 'created/raced',
-          tags: RUN,
-          region: 'us-east-1',
-          'create-repository': 'true',
-        },
-        env: { ...env, AWS_ENDPOINT_URL_ECR: standIn.endpoint },
-      });
-      expectSuccess(result);
-    } finally {
-      await standIn.close();
-    }
+    const { result } = await createRepository('created/raced', overrides);
+    expectSuccess(result);
   });
 
   test('a role that may not create a missing repository gets the permission named', async () => {
-    const standIn = await createWith({
+    const { result } = await createRepository('created/denied', {
       CreateRepository: denied,
       DescribeRepositories: () => ({
         status: 400,
         body: { __type: 'RepositoryNotFoundException', message: 'not found' },
       }),
     });
-    try {
-      const result = await runAction({
-        inputs: {
-          image: IMAGE,
-          repository: 'created/denied',
-          tags: RUN,
-          region: 'us-east-1',
-          'create-repository': 'true',
-        },
-        env: { ...env, AWS_ENDPOINT_URL_ECR: standIn.endpoint },
-      });
-      expectOneError(
-        result,
-        /CreateRepository for .*created\/denied failed: AccessDeniedException.*needs "ecr:CreateRepository"/,
-      );
-    } finally {
-      await standIn.close();
-    }
+    expectOneError(
+      result,
+      /CreateRepository for .*created\/denied failed: AccessDeniedException.*needs "ecr:CreateRepository"/,
+    );
   });
 });
 
 test('a digest ECR does not confirm fails the step', async () => {
-  const lying = await startEcrStandIn({
-    password: stack.password,
-    registry: stack,
-    overrides: {
-      BatchGetImage: (body: { imageIds: Array<{ imageTag: string }> }) => ({
-        images: body.imageIds.map((imageId) => ({
-          imageId: { ...imageId, imageDigest: `sha256:${'0'.repeat(64)}` },
-        })),
-        failures: [],
-      }),
+  const { result } = await runWithStandIn(
+    {
+      password: stack.password,
+      registry: stack,
+      overrides: {
+        BatchGetImage: (body: { imageIds: Array<{ imageTag: string }> }) => ({
+          images: body.imageIds.map((imageId) => ({
+            imageId: { ...imageId, imageDigest: `sha256:${'0'.repeat(64)}` },
+          })),
+          failures: [],
+        }),
+      },
     },
-  });
-  try {
-    const result = await runAction({
+    {
       inputs: {
         image: IMAGE,
         repository: 'feature/lied-to',
         tags: RUN,
         region: 'us-east-1',
       },
-      env: { ...env, AWS_ENDPOINT_URL_ECR: lying.endpoint },
-    });
-    expectOneError(
-      result,
-      /ECR says .*feature\/lied-to:.* is sha256:0{64}, but the push reported sha256:/,
-    );
-  } finally {
-    await lying.close();
-  }
+      env,
+    },
+  );
+  expectOneError(
+    result,
+    /ECR says .*feature\/lied-to:.* is sha256:0{64}, but the push reported sha256:/,
+  );
 });
 
 describe('immutable tags on a re-run', () => {

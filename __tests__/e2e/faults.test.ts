@@ -12,8 +12,8 @@ import {
   expectSuccess,
   expectNoSecrets,
   runAction,
+  runWithStandIn,
   secretForms,
-  startEcrStandIn,
   type ActionResult,
   type EcrStandIn,
   type Stack,
@@ -256,50 +256,45 @@ describe('the registry and AWS', () => {
     'ECR throttling: AWS_MAX_ATTEMPTS=%s is honoured',
     async (maxAttempts, exitCode, calls) => {
       let seen = 0;
-      const throttling = await startEcrStandIn({
-        password: stack.password,
-        registry: stack,
-        overrides: {
-          GetAuthorizationToken: () =>
-            ++seen <= 2
-              ? {
-                  status: 400,
-                  body: {
-                    __type: 'ThrottlingException',
-                    message: 'Rate exceeded',
-                  },
-                }
-              : {
-                  authorizationData: [
-                    {
-                      authorizationToken: Buffer.from(
-                        `AWS:${stack.password}`,
-                      ).toString('base64'),
-                      proxyEndpoint: `https://${HOST}`,
+      const { result } = await runWithStandIn(
+        {
+          password: stack.password,
+          registry: stack,
+          overrides: {
+            GetAuthorizationToken: () =>
+              ++seen <= 2
+                ? {
+                    status: 400,
+                    body: {
+                      __type: 'ThrottlingException',
+                      message: 'Rate exceeded',
                     },
-                  ],
-                },
+                  }
+                : {
+                    authorizationData: [
+                      {
+                        authorizationToken: Buffer.from(
+                          `AWS:${stack.password}`,
+                        ).toString('base64'),
+                        proxyEndpoint: `https://${HOST}`,
+                      },
+                    ],
+                  },
+          },
         },
-      });
-      try {
-        const result = await runAction({
+        {
           inputs: {
             image: IMAGE,
             tags: `${RUN}-throttled`,
             region: 'us-east-1',
           },
-          env: {
-            ...env,
-            AWS_ENDPOINT_URL_ECR: throttling.endpoint,
-            AWS_MAX_ATTEMPTS: maxAttempts,
-          },
-        });
-        expect(result.exitCode).toBe(exitCode);
-        expect(seen).toBe(calls);
-        if (exitCode === 1)
-          expectFailure(result, /kept throttling GetAuthorizationToken/);
-      } finally {
-        await throttling.close();
+          env: { ...env, AWS_MAX_ATTEMPTS: maxAttempts },
+        },
+      );
+      expect(result.exitCode).toBe(exitCode);
+      expect(seen).toBe(calls);
+      if (exitCode === 1) {
+        expectFailure(result, /kept throttling GetAuthorizationToken/);
       }
     },
     60_000,

@@ -42,6 +42,33 @@ export async function setUpSuite(
 
 export const SUITE_SETUP_TIMEOUT = 15 * 60_000;
 
+type StandInOptions = Parameters<typeof startEcrStandIn>[0];
+type RunOptions = Parameters<typeof runAction>[0];
+
+/**
+ * Runs the action against an ECR stand-in of its own (a fault, a policy,
+ * another password), closed afterwards; its records stay readable.
+ */
+export async function runWithStandIn(
+  options: StandInOptions,
+  run: RunOptions & { env: Record<string, string> },
+): Promise<{ result: ActionResult; standIn: EcrStandIn }> {
+  const standIn = await startEcrStandIn(options);
+  try {
+    const result = await runAction({
+      ...run,
+      env: {
+        ...run.env,
+        AWS_ENDPOINT_URL_ECR: standIn.endpoint,
+        AWS_ENDPOINT_URL_ECR_PUBLIC: standIn.endpoint,
+      },
+    });
+    return { result, standIn };
+  } finally {
+    await standIn.close();
+  }
+}
+
 export const AWS_TEST_CREDENTIALS = {
   AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE',
   AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',

@@ -4,11 +4,12 @@ import { consumePushStream } from '../../src/push-stream.js';
 import { registryDigest } from '../../stack/stack.mjs';
 import {
   errorAnnotations,
+  expectOneError,
   expectSuccess,
   expectNoSecrets,
   runAction,
+  runWithStandIn,
   secretForms,
-  startEcrStandIn,
   type EcrStandIn,
   type Stack,
   HOST,
@@ -160,52 +161,38 @@ test('no region is a clear error before any network call', async () => {
 });
 
 test('ECR denying GetAuthorizationToken names the missing IAM action', async () => {
-  const denying = await startEcrStandIn({
-    password: stack.password,
-    overrides: {
-      GetAuthorizationToken: () => ({
-        status: 400,
-        body: {
-          __type: 'AccessDeniedException',
-          message:
-            'User is not authorized to perform: ecr:GetAuthorizationToken',
-        },
-      }),
+  const { result } = await runWithStandIn(
+    {
+      password: stack.password,
+      overrides: {
+        GetAuthorizationToken: () => ({
+          status: 400,
+          body: {
+            __type: 'AccessDeniedException',
+            message:
+              'User is not authorized to perform: ecr:GetAuthorizationToken',
+          },
+        }),
+      },
     },
-  });
-  try {
-    const result = await runAction({
-      inputs: { image: IMAGE, region: 'us-east-1' },
-      env: { ...env, AWS_ENDPOINT_URL_ECR: denying.endpoint },
-    });
-    expect(result.exitCode).toBe(1);
-    expect(errorAnnotations(result)).toEqual([
-      expect.stringMatching(/"ecr:GetAuthorizationToken"/),
-    ]);
-  } finally {
-    await denying.close();
-  }
+    { inputs: { image: IMAGE, region: 'us-east-1' }, env },
+  );
+  expectOneError(result, /"ecr:GetAuthorizationToken"/);
 });
 
 test('a password the registry rejects fails the step, and is not leaked', async () => {
-  const wrong = await startEcrStandIn({ password: stack.otherPassword });
-  try {
-    const result = await runAction({
+  const { result } = await runWithStandIn(
+    { password: stack.otherPassword },
+    {
       inputs: { image: IMAGE, tags: `${RUN}-rejected`, region: 'us-east-1' },
-      env: { ...env, AWS_ENDPOINT_URL_ECR: wrong.endpoint },
-    });
-    expect(result.exitCode).toBe(1);
-    expect(errorAnnotations(result)).toEqual([
-      expect.stringMatching(/^Pushing .*:.*-rejected failed: /),
-    ]);
-    expect(result.outputFile).toBe('');
-    expectNoSecrets(result, secretForms(stack.otherPassword, HOST));
-    expect(
-      await registryDigest(stack, HOST, 'e2e-app', `${RUN}-rejected`),
-    ).toBeUndefined();
-  } finally {
-    await wrong.close();
-  }
+      env,
+    },
+  );
+  expectOneError(result, /^Pushing .*:.*-rejected failed: /);
+  expectNoSecrets(result, secretForms(stack.otherPassword, HOST));
+  expect(
+    await registryDigest(stack, HOST, 'e2e-app', `${RUN}-rejected`),
+  ).toBeUndefined();
 });
 
 describe('the registry the token names', () => {
@@ -244,63 +231,59 @@ describe('the registry the token names', () => {
     ['a host that is not ECR-shaped', () => 'localhost'],
   ])('%s is pushed to and verified', async (_name, registryOf) => {
     const registry = registryOf();
-    const standIn = await startEcrStandIn({
-      password: stack.password,
-      registry: stack,
-      registryHostFor: () => registry,
-    });
-    try {
-      const result = await runAction({
+    const { result } = await runWithStandIn(
+      {
+        password: stack.password,
+        registry: stack,
+        registryHostFor: () => registry,
+      },
+      {
         inputs: { image: IMAGE, tags: `${RUN}-named`, region: 'us-east-1' },
-        env: { ...env, AWS_ENDPOINT_URL_ECR: standIn.endpoint },
-      });
-      expectSuccess(result);
-      expect(result.outputs.registry).toBe(registry);
-      expect(result.outputs['image-uri']).toBe(
-        `${registry}/e2e-app:${RUN}-named`,
-      );
-      expect(await registryDigest(stack, HOST, 'e2e-app', `${RUN}-named`)).toBe(
-        result.outputs.digest,
-      );
-      expect(result.summary).toContain('<td>verified</td>');
-    } finally {
-      await standIn.close();
-    }
+        env,
+      },
+    );
+    expectSuccess(result);
+    expect(result.outputs.registry).toBe(registry);
+    expect(result.outputs['image-uri']).toBe(
+      `${registry}/e2e-app:${RUN}-named`,
+    );
+    expect(await registryDigest(stack, HOST, 'e2e-app', `${RUN}-named`)).toBe(
+      result.outputs.digest,
+    );
+    expect(result.summary).toContain('<td>verified</td>');
   });
 
   test('an ECR endpoint without BatchGetImage leaves the push standing, unverified', async () => {
-    const minimal = await startEcrStandIn({
-      password: stack.password,
-      registry: stack,
-      overrides: {
-        BatchGetImage: () => ({
-          status: 400,
-          body: {
-            __type: 'UnknownOperationException',
-            message: 'no such operation',
-          },
-        }),
+    const { result } = await runWithStandIn(
+      {
+        password: stack.password,
+        registry: stack,
+        overrides: {
+          BatchGetImage: () => ({
+            status: 400,
+            body: {
+              __type: 'UnknownOperationException',
+              message: 'no such operation',
+            },
+          }),
+        },
       },
-    });
-    try {
-      const result = await runAction({
+      {
         inputs: {
           image: IMAGE,
           tags: `${RUN}-unverified`,
           region: 'us-east-1',
         },
-        env: { ...env, AWS_ENDPOINT_URL_ECR: minimal.endpoint },
-      });
-      expectSuccess(result);
-      expect(result.stdout).toMatch(
-        /::warning::Could not ask ECR what .*e2e-app holds: UnknownOperationException.*not verified/,
-      );
-      expect(result.summary).toContain('not verified (ECR not asked)');
-      expect(
-        await registryDigest(stack, HOST, 'e2e-app', `${RUN}-unverified`),
-      ).toBe(result.outputs.digest);
-    } finally {
-      await minimal.close();
-    }
+        env,
+      },
+    );
+    expectSuccess(result);
+    expect(result.stdout).toMatch(
+      /::warning::Could not ask ECR what .*e2e-app holds: UnknownOperationException.*not verified/,
+    );
+    expect(result.summary).toContain('not verified (ECR not asked)');
+    expect(
+      await registryDigest(stack, HOST, 'e2e-app', `${RUN}-unverified`),
+    ).toBe(result.outputs.digest);
   });
 });
