@@ -291,7 +291,8 @@ const messyMessageArb = fc.record(
 
 const errorMessageArb = fc.oneof(
   fc.constantFrom(
-    "name unknown: The repository with name 'app' does not exist in the registry with id '123456789012'",
+    "name unknown: The repository with name 'app' does not exist in the " +
+      "registry with id '123456789012'",
     'denied: Your authorization token has expired. Reauthenticate and try again.',
     'error from registry: über-quota ✓',
     '',

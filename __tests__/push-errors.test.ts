@@ -12,7 +12,8 @@ const ref = '123456789012.dkr.ecr.us-east-1.amazonaws.com/app:1';
 describe('explainPushFailure', () => {
   test.each([
     [
-      "name unknown: The repository with name 'app' does not exist in the registry with id '123456789012'",
+      "name unknown: The repository with name 'app' does not exist in the " +
+        "registry with id '123456789012'",
       /create-repository: true/,
     ],
     [
@@ -28,7 +29,8 @@ describe('explainPushFailure', () => {
     ],
     ['no basic auth credentials', /did not accept the ECR token/],
     [
-      "unsupported: Invalid parameter at 'ImageManifest' failed to satisfy constraint: 'Limit on number of layers per image exceeded'",
+      "unsupported: Invalid parameter at 'ImageManifest' failed to satisfy " +
+        "constraint: 'Limit on number of layers per image exceeded'",
       /too many layers \(about 500/,
     ],
     ['blob upload unknown', /^Pushing .* failed: blob upload unknown\.$/],
@@ -105,15 +107,19 @@ describe('classifyPushFailure', () => {
 describe('isImmutableTagError', () => {
   test.each([
     [
-      "tag invalid: The image tag '1' already exists in the 'app' repository and cannot be overwritten because the repository is immutable.",
+      "tag invalid: The image tag '1' already exists in the 'app' repository " +
+        'and cannot be overwritten because the repository is immutable.',
       true,
     ],
     [
-      "tag invalid: The image tag '1' already exists in the 'app' repository and cannot be overwritten because the tag is immutable.",
+      "tag invalid: The image tag '1' already exists in the 'app' repository " +
+        'and cannot be overwritten because the tag is immutable.',
       true,
     ],
     [
-      "error from registry: tag invalid: The image tag '1' already exists in the 'app' repository and cannot be overwritten because the tag is immutable.",
+      "error from registry: tag invalid: The image tag '1' already exists in " +
+        "the 'app' repository and cannot be overwritten because the tag is " +
+        'immutable.',
       true,
     ],
     ['tag invalid: bad tag', false],

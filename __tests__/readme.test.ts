@@ -27,7 +27,8 @@ const manifest = parse(
 ) as ActionManifest;
 
 const SETUP_COMMANDS = [
-  'npm ci && npm run demo   # push a small image end to end on a local engine, registry and ECR stand-in (as root)',
+  'npm ci && npm run demo   # push a small image end to end on a local ' +
+    'engine, registry and ECR stand-in (as root)',
   'npm test                 # type-check, lint, dist check, unit and end-to-end tests (as root)',
 ];
 

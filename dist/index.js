@@ -77022,11 +77022,13 @@ function compare(a, b) {
 /** Picks the API version to speak, given the `Api-Version` from `/_ping`. */
 function chooseApiVersion(engineVersion) {
     if (!engineVersion || !/^\d+\.\d+$/.test(engineVersion)) {
-        throw new ActionError(`The Docker engine did not report its API version (got ${JSON.stringify(engineVersion ?? null)} from /_ping). ` +
+        throw new ActionError(`The Docker engine did not report its API version (got ` +
+            `${JSON.stringify(engineVersion ?? null)} from /_ping). ` +
             'Check that docker-host points at a Docker or Podman engine.');
     }
     if (compare(engineVersion, OLDEST_API_VERSION) < 0) {
-        throw new ActionError(`The Docker engine speaks API ${engineVersion}, older than ${OLDEST_API_VERSION} that this action needs. ` +
+        throw new ActionError(`The Docker engine speaks API ${engineVersion}, older than ` +
+            `${OLDEST_API_VERSION} that this action needs. ` +
             'Upgrade Docker to 19.03 or newer.');
     }
     return compare(engineVersion, NEWEST_API_VERSION) > 0
@@ -77043,18 +77045,25 @@ function explainConnectionError(error, where) {
     const code = errorCode(error);
     switch (code) {
         case 'ENOENT':
-            return new ActionError(`No Docker engine socket at ${where}. Start Docker on the runner, or set docker-host (or DOCKER_HOST) to the engine's socket.`, { cause: error });
+            return new ActionError(`No Docker engine socket at ${where}. Start Docker on the runner, or ` +
+                `set docker-host (or DOCKER_HOST) to the engine's socket.`, { cause: error });
         case 'EACCES':
         case 'EPERM':
-            return new ActionError(`Permission denied opening ${where}. Let the runner's user use Docker (add it to the docker group), or set docker-host to a socket it may use.`, { cause: error });
+            return new ActionError(`Permission denied opening ${where}. Let the runner's user use ` +
+                `Docker (add it to the docker group), or set docker-host to a socket ` +
+                `it may use.`, { cause: error });
         case 'ECONNREFUSED':
             // Also what a restarting engine answers: worth another attempt.
             return new EngineConnectionError(`Nothing is listening at ${where}. Start the Docker engine, or fix docker-host.`, { cause: error });
         case 'UND_ERR_BODY_TIMEOUT':
         case 'UND_ERR_HEADERS_TIMEOUT':
-            return new EngineConnectionError(`The Docker engine at ${where} stopped answering for ${BODY_TIMEOUT_MS / 60_000} minutes. Check that the engine is running and healthy.`, { cause: error });
+            return new EngineConnectionError(`The Docker engine at ${where} stopped answering for ` +
+                `${BODY_TIMEOUT_MS / 60_000} minutes. Check that the engine is ` +
+                `running and healthy.`, { cause: error });
         default:
-            return new EngineConnectionError(`Lost the connection to the Docker engine at ${where} (${code ?? describe(error)}). Check that the engine is running and healthy.`, { cause: error });
+            return new EngineConnectionError(`Lost the connection to the Docker engine at ${where} ` +
+                `(${code ?? describe(error)}). Check that the engine is running and ` +
+                `healthy.`, { cause: error });
     }
 }
 // Node's codes for a server certificate that the client does not accept.
@@ -77094,18 +77103,22 @@ function explainTlsFailure(error, endpoint, where) {
             'Set docker-host to a name or address the certificate lists.');
     }
     if (code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID') {
-        return fail(`presented a TLS certificate that is not valid now (${code}). Renew it, or check the runner's clock.`);
+        return fail(`presented a TLS certificate that is not valid now (${code}). Renew ` +
+            `it, or check the runner's clock.`);
     }
     if (code === 'ERR_SSL_WRONG_VERSION_NUMBER') {
-        return fail(`does not speak TLS (${code}). Unset DOCKER_TLS_VERIFY and DOCKER_TLS, or use the engine's TLS port.`);
+        return fail(`does not speak TLS (${code}). Unset DOCKER_TLS_VERIFY and DOCKER_TLS, ` +
+            `or use the engine's TLS port.`);
     }
     // TLS 1.3 clients finish the handshake before the server checks their
     // certificate: a refusal shows as an alert, or as the connection closing.
     if (/^ERR_SSL_.*ALERT/.test(code) ||
         code === 'UND_ERR_SOCKET' ||
         code === 'ECONNRESET') {
-        return fail(`closed the TLS connection before answering /_ping (${code}): it may not accept the client certificate. ` +
-            `Use cert.pem and key.pem in ${certPath} signed by a CA the engine trusts (dockerd --tlscacert).`);
+        return fail(`closed the TLS connection before answering /_ping (${code}): it may ` +
+            `not accept the client certificate. ` +
+            `Use cert.pem and key.pem in ${certPath} signed by a CA the engine ` +
+            `trusts (dockerd --tlscacert).`);
     }
     return undefined;
 }
@@ -77168,7 +77181,8 @@ function parseDockerHost(value, env) {
     if (scheme === 'unix') {
         const socketPath = value.slice('unix://'.length);
         if (!external_node_path_.isAbsolute(socketPath)) {
-            throw new ActionError(`docker-host ${quote(value)} must name an absolute socket path, such as unix:///var/run/docker.sock.`);
+            throw new ActionError(`docker-host ${quote(value)} must name an absolute socket path, such ` +
+                `as unix:///var/run/docker.sock.`);
         }
         return { kind: 'unix', socketPath };
     }
@@ -77337,7 +77351,8 @@ async function openPool(endpoint) {
         return new undici/* Pool */.bC(endpoint.origin, options);
     const { certPath, verify } = endpoint.tls;
     const read = (file) => (0,promises_.readFile)(external_node_path_.join(certPath, file)).catch((error) => {
-        throw new ActionError(`Cannot read ${file} from DOCKER_CERT_PATH ${certPath} for the TLS connection to the engine. ` +
+        throw new ActionError(`Cannot read ${file} from DOCKER_CERT_PATH ${certPath} for the TLS ` +
+            `connection to the engine. ` +
             'Put ca.pem, cert.pem and key.pem there, or unset DOCKER_TLS_VERIFY.', { cause: error });
     });
     // With DOCKER_TLS alone (no verification) the docker CLI sends a client
@@ -77535,14 +77550,16 @@ function parseTagEntry(entry) {
         : undefined;
     if (!registry) {
         throw new ActionError(`Input "tags" holds ${quote(entry)}, whose registry is not Amazon ECR. ` +
-            'Use an ECR registry (<account>.dkr.ecr.<region>.amazonaws.com or public.ecr.aws), or a bare tag.');
+            'Use an ECR registry (<account>.dkr.ecr.<region>.amazonaws.com or ' +
+            'public.ecr.aws), or a bare tag.');
     }
     const problem = ecrRepositoryProblem(reference.path);
     if (problem) {
         throw new ActionError(`Input "tags" holds ${quote(entry)}, whose repository is not a valid ECR name; ${problem}.`);
     }
     if (registry.kind === 'public' && !reference.path.includes('/')) {
-        throw new ActionError(`Input "tags" holds ${quote(entry)}: ECR Public references are public.ecr.aws/<alias>/<repository>:<tag>.`);
+        throw new ActionError(`Input "tags" holds ${quote(entry)}: ECR Public references are ` +
+            `public.ecr.aws/<alias>/<repository>:<tag>.`);
     }
     return {
         kind: 'reference',
@@ -77612,7 +77629,8 @@ const REGION_RE = /^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/;
 function readInputs(env = process.env) {
     const imageInput = getInput('image');
     if (!imageInput) {
-        throw new ActionError('Input "image" is required: name the local image to push, for example my-app:${{ github.sha }}.');
+        throw new ActionError('Input "image" is required: name the local image to push, for example ' +
+            'my-app:${{ github.sha }}.');
     }
     const image = parseLocalImage(imageInput);
     if (!image) {
@@ -77850,7 +77868,9 @@ async function* readJsonLines(chunks) {
                 yield parsed;
         }
         if (pending.length > MAX_LINE_LENGTH) {
-            throw new PushStreamError(`The Docker engine sent a progress line longer than ${MAX_LINE_LENGTH} characters; docker-host may not point at a Docker engine.`);
+            throw new PushStreamError(`The Docker engine sent a progress line longer than ` +
+                `${MAX_LINE_LENGTH} characters; docker-host may not point at a ` +
+                `Docker engine.`);
         }
     }
     pending += decoder.decode();
@@ -77866,7 +77886,8 @@ function parseLine(line) {
         return JSON.parse(text);
     }
     catch {
-        throw new PushStreamError(`The Docker engine sent a progress line that is not JSON: ${JSON.stringify(text.slice(0, 200))}. ` +
+        throw new PushStreamError(`The Docker engine sent a progress line that is not JSON: ` +
+            `${JSON.stringify(text.slice(0, 200))}. ` +
             'The stream was cut or altered; check the engine and anything between it and the runner.');
     }
 }
@@ -77935,7 +77956,8 @@ async function consumePushStream(chunks, onEvent, onRawLine = () => { }) {
             if (event.type === 'digest') {
                 outcome ??= { digest: event.digest, manifestSize: event.size };
                 if (outcome.digest !== event.digest) {
-                    throw new PushStreamError(`The Docker engine reported two digests for one push (${outcome.digest} and ${event.digest}).`);
+                    throw new PushStreamError(`The Docker engine reported two digests for one push ` +
+                        `(${outcome.digest} and ${event.digest}).`);
                 }
             }
             onEvent(event);
@@ -78027,30 +78049,43 @@ function explainPushFailure(reference, error, attempts) {
     const failed = `Pushing ${reference} failed: ${message}`;
     const because = (hint) => new ActionError(`${failed}. ${hint}`, { cause: error });
     if (text.includes('authorization token has expired')) {
-        return because('The ECR token was refused as expired, also after fetching a new one. Check the runner clock, then run the job again.');
+        return because('The ECR token was refused as expired, also after fetching a new one. ' +
+            'Check the runner clock, then run the job again.');
     }
     if (text.includes('no basic auth credentials') ||
         text.includes('authentication required')) {
-        return because("The registry did not accept the ECR token, also after fetching a new one. The token must come from the registry's own account and region: check the region input and the repository's registry.");
+        return because('The registry did not accept the ECR token, also after fetching a new ' +
+            "one. The token must come from the registry's own account and region: " +
+            "check the region input and the repository's registry.");
     }
     if (text.includes('name unknown') ||
         text.includes('does not exist in the registry')) {
-        return because('The ECR repository does not exist. Create it (aws ecr create-repository, or your infrastructure code), set create-repository: true, or fix the repository input.');
+        return because('The ECR repository does not exist. Create it (aws ecr ' +
+            'create-repository, or your infrastructure code), set ' +
+            'create-repository: true, or fix the repository input.');
     }
     if (text.includes('toomanyrequests') || text.includes('rate exceeded')) {
-        return because(`The registry is rate limiting pushes, and ${attempts} attempts did not get through. Run the job again later, or raise max-attempts.`);
+        return because(`The registry is rate limiting pushes, and ${attempts} attempts did ` +
+            `not get through. Run the job again later, or raise max-attempts.`);
     }
     if (text.includes('limit on number of layers')) {
-        return because('ECR refuses images with too many layers (about 500; the limit is not documented). Squash layers, for example by merging RUN steps or with a multi-stage build.');
+        return because('ECR refuses images with too many layers (about 500; the limit is not ' +
+            'documented). Squash layers, for example by merging RUN steps or with ' +
+            'a multi-stage build.');
     }
     if (text.includes('layer') && /too large|exceeds|limit/.test(text)) {
-        return because("A layer is over ECR's limit of 52,000 MiB. Spread the large files over several layers, or make them smaller.");
+        return because("A layer is over ECR's limit of 52,000 MiB. Spread the large files " +
+            'over several layers, or make them smaller.');
     }
     if (text.includes('denied') || text.includes('forbidden')) {
-        return because('The registry refused the push: the AWS identity needs ecr:BatchCheckLayerAvailability, ecr:InitiateLayerUpload, ecr:UploadLayerPart, ecr:CompleteLayerUpload, ecr:PutImage and ecr:BatchGetImage on this repository.');
+        return because('The registry refused the push: the AWS identity needs ' +
+            'ecr:BatchCheckLayerAvailability, ecr:InitiateLayerUpload, ' +
+            'ecr:UploadLayerPart, ecr:CompleteLayerUpload, ecr:PutImage and ' +
+            'ecr:BatchGetImage on this repository.');
     }
     if (TRANSIENT.some((t) => text.includes(t))) {
-        return because(`The registry or the network failed ${attempts} times in a row. Run the job again; if it persists, check the AWS Health Dashboard for ECR.`);
+        return because(`The registry or the network failed ${attempts} times in a row. Run ` +
+            `the job again; if it persists, check the AWS Health Dashboard for ECR.`);
     }
     return new ActionError(`${failed}.`, { cause: error });
 }
@@ -78080,7 +78115,8 @@ async function withRetries(operation, options) {
                 throw error;
             const wait = backoff(attempt, options);
             warn(`Attempt ${attempt} of ${options.attempts} at ${options.what} failed: ${reasonOf(error)}` +
-                `${kind === 'token' ? ' Fetched a new ECR token.' : ''} Retrying in ${(wait / 1000).toFixed(1)} s.`);
+                `${kind === 'token' ? ' Fetched a new ECR token.' : ''} Retrying ` +
+                `in ${(wait / 1000).toFixed(1)} s.`);
             await sleep(wait);
         }
     }
@@ -78272,11 +78308,14 @@ async function getEcrAuthorization(client, region) {
     }
     const data = response.authorizationData?.[0];
     if (!data?.authorizationToken || !data.proxyEndpoint) {
-        throw new ActionError(`ECR in ${region} answered GetAuthorizationToken without a token or registry endpoint. Try again; if it persists, check AWS_ENDPOINT_URL_ECR.`);
+        throw new ActionError(`ECR in ${region} answered GetAuthorizationToken without a token or ` +
+            `registry endpoint. Try again; if it persists, check ` +
+            `AWS_ENDPOINT_URL_ECR.`);
     }
     const { username, password } = decodeAuthorizationToken(data.authorizationToken);
     const serverAddress = registryHostOf(data.proxyEndpoint);
-    core_debug(`ECR registry ${serverAddress}, token expires ${data.expiresAt?.toISOString() ?? 'at an unknown time'}`);
+    core_debug(`ECR registry ${serverAddress}, token expires ` +
+        `${data.expiresAt?.toISOString() ?? 'at an unknown time'}`);
     return { username, password, serverAddress, expiresAt: data.expiresAt };
 }
 /** ECR Public tokens come from us-east-1 and name no registry. */
@@ -78291,7 +78330,8 @@ async function getEcrPublicAuthorization(client) {
     }
     const data = response.authorizationData;
     if (!data?.authorizationToken) {
-        throw new ActionError('ECR Public answered GetAuthorizationToken without a token. Try again; if it persists, check AWS_ENDPOINT_URL_ECR_PUBLIC.');
+        throw new ActionError('ECR Public answered GetAuthorizationToken without a token. Try again; ' +
+            'if it persists, check AWS_ENDPOINT_URL_ECR_PUBLIC.');
     }
     const { username, password } = decodeAuthorizationToken(data.authorizationToken);
     return {
@@ -78344,7 +78384,8 @@ function explainEcrError(error, service, permission) {
                 because, { cause: error });
         default:
             return new ActionError(`Could not get an authorization token from ${service}: ${name || 'Error'}: ${message}. ` +
-                'Check the region, the network path to AWS (and any proxy), and AWS_ENDPOINT_URL_ECR if set.', { cause: error });
+                'Check the region, the network path to AWS (and any proxy), and ' +
+                'AWS_ENDPOINT_URL_ECR if set.', { cause: error });
     }
 }
 
@@ -78541,7 +78582,8 @@ async function remoteImages(clients, targets) {
         const name = error?.name ?? 'Error';
         const message = error instanceof Error ? error.message : String(error);
         const hint = name === 'AccessDeniedException'
-            ? ` The AWS identity needs "ecr:BatchGetImage" on ${repositoryOf(first)} (it is part of the push policy).`
+            ? ` The AWS identity needs "ecr:BatchGetImage" on ` +
+                `${repositoryOf(first)} (it is part of the push policy).`
             : '';
         throw new ActionError(`Could not ask ECR what ${repositoryOf(first)} holds: ${name}: ${message}.${hint}`, { cause: error });
     }
@@ -78587,7 +78629,8 @@ async function verifyPushed(clients, pushed, warn = (message) => warning(message
         return group.map((item) => {
             const remote = images.get(item.target.tag)?.imageId?.imageDigest;
             if (remote !== item.digest) {
-                throw new ActionError(`ECR says ${item.reference} is ${remote ?? 'not there'}, but the push reported ${item.digest}. ` +
+                throw new ActionError(`ECR says ${item.reference} is ${remote ?? 'not there'}, but the ` +
+                    `push reported ${item.digest}. ` +
                     'Another job may have pushed the same tag at the same moment; run the job again.');
             }
             return { ...item, verified: true };
@@ -78722,13 +78765,16 @@ async function resolveAllTargets(inputs, tokens) {
 /** For an immutable tag: the digest it holds, when it is this image. */
 async function sameImageOrFail(clients, target, image) {
     if (target.registry.kind === 'public') {
-        throw new ActionError(`Tag ${target.tag} of ${target.registry.host}/${target.repository} is immutable and already exists. ` +
-            'ECR Public offers no way to check which image it holds, so this action cannot tell a re-run from a clash: push a new tag.');
+        throw new ActionError(`Tag ${target.tag} of ${target.registry.host}/${target.repository} is ` +
+            `immutable and already exists. ` +
+            'ECR Public offers no way to check which image it holds, so this ' +
+            'action cannot tell a re-run from a clash: push a new tag.');
     }
     const existing = await findExistingImage(clients, target, image);
     if (existing?.same)
         return existing.digest;
-    throw new ActionError(`Tag ${target.tag} of ${target.registry.host}/${target.repository} is immutable and already holds ` +
+    throw new ActionError(`Tag ${target.tag} of ${target.registry.host}/${target.repository} is ` +
+        `immutable and already holds ` +
         `${existing?.digest ?? 'another image'}, not the local image ${image.id}. ` +
         'Push a new tag (for example the commit SHA) instead of reusing this one.');
 }

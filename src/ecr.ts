@@ -34,7 +34,9 @@ export async function getEcrAuthorization(
   const data = response.authorizationData?.[0];
   if (!data?.authorizationToken || !data.proxyEndpoint) {
     throw new ActionError(
-      `ECR in ${region} answered GetAuthorizationToken without a token or registry endpoint. Try again; if it persists, check AWS_ENDPOINT_URL_ECR.`,
+      `ECR in ${region} answered GetAuthorizationToken without a token or ` +
+        `registry endpoint. Try again; if it persists, check ` +
+        `AWS_ENDPOINT_URL_ECR.`,
     );
   }
   const { username, password } = decodeAuthorizationToken(
@@ -42,7 +44,8 @@ export async function getEcrAuthorization(
   );
   const serverAddress = registryHostOf(data.proxyEndpoint);
   core.debug(
-    `ECR registry ${serverAddress}, token expires ${data.expiresAt?.toISOString() ?? 'at an unknown time'}`,
+    `ECR registry ${serverAddress}, token expires ` +
+      `${data.expiresAt?.toISOString() ?? 'at an unknown time'}`,
   );
   return { username, password, serverAddress, expiresAt: data.expiresAt };
 }
@@ -62,7 +65,8 @@ export async function getEcrPublicAuthorization(
   const data = response.authorizationData;
   if (!data?.authorizationToken) {
     throw new ActionError(
-      'ECR Public answered GetAuthorizationToken without a token. Try again; if it persists, check AWS_ENDPOINT_URL_ECR_PUBLIC.',
+      'ECR Public answered GetAuthorizationToken without a token. Try again; ' +
+        'if it persists, check AWS_ENDPOINT_URL_ECR_PUBLIC.',
     );
   }
   const { username, password } = decodeAuthorizationToken(
@@ -140,7 +144,8 @@ function explainEcrError(
     default:
       return new ActionError(
         `Could not get an authorization token from ${service}: ${name || 'Error'}: ${message}. ` +
-          'Check the region, the network path to AWS (and any proxy), and AWS_ENDPOINT_URL_ECR if set.',
+          'Check the region, the network path to AWS (and any proxy), and ' +
+          'AWS_ENDPOINT_URL_ECR if set.',
         { cause: error },
       );
   }

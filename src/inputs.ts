@@ -75,7 +75,8 @@ export function readInputs(env: NodeJS.ProcessEnv = process.env): Inputs {
   const imageInput = core.getInput('image');
   if (!imageInput) {
     throw new ActionError(
-      'Input "image" is required: name the local image to push, for example my-app:${{ github.sha }}.',
+      'Input "image" is required: name the local image to push, for example ' +
+        'my-app:${{ github.sha }}.',
     );
   }
   const image = parseLocalImage(imageInput);

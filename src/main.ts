@@ -116,14 +116,17 @@ async function sameImageOrFail(
 ): Promise<string> {
   if (target.registry.kind === 'public') {
     throw new ActionError(
-      `Tag ${target.tag} of ${target.registry.host}/${target.repository} is immutable and already exists. ` +
-        'ECR Public offers no way to check which image it holds, so this action cannot tell a re-run from a clash: push a new tag.',
+      `Tag ${target.tag} of ${target.registry.host}/${target.repository} is ` +
+        `immutable and already exists. ` +
+        'ECR Public offers no way to check which image it holds, so this ' +
+        'action cannot tell a re-run from a clash: push a new tag.',
     );
   }
   const existing = await findExistingImage(clients, target, image);
   if (existing?.same) return existing.digest;
   throw new ActionError(
-    `Tag ${target.tag} of ${target.registry.host}/${target.repository} is immutable and already holds ` +
+    `Tag ${target.tag} of ${target.registry.host}/${target.repository} is ` +
+      `immutable and already holds ` +
       `${existing?.digest ?? 'another image'}, not the local image ${image.id}. ` +
       'Push a new tag (for example the commit SHA) instead of reusing this one.',
   );

@@ -79,7 +79,8 @@ export function explainPushFailure(
 
   if (text.includes('authorization token has expired')) {
     return because(
-      'The ECR token was refused as expired, also after fetching a new one. Check the runner clock, then run the job again.',
+      'The ECR token was refused as expired, also after fetching a new one. ' +
+        'Check the runner clock, then run the job again.',
     );
   }
   if (
@@ -87,7 +88,9 @@ export function explainPushFailure(
     text.includes('authentication required')
   ) {
     return because(
-      "The registry did not accept the ECR token, also after fetching a new one. The token must come from the registry's own account and region: check the region input and the repository's registry.",
+      'The registry did not accept the ECR token, also after fetching a new ' +
+        "one. The token must come from the registry's own account and region: " +
+        "check the region input and the repository's registry.",
     );
   }
   if (
@@ -95,32 +98,42 @@ export function explainPushFailure(
     text.includes('does not exist in the registry')
   ) {
     return because(
-      'The ECR repository does not exist. Create it (aws ecr create-repository, or your infrastructure code), set create-repository: true, or fix the repository input.',
+      'The ECR repository does not exist. Create it (aws ecr ' +
+        'create-repository, or your infrastructure code), set ' +
+        'create-repository: true, or fix the repository input.',
     );
   }
   if (text.includes('toomanyrequests') || text.includes('rate exceeded')) {
     return because(
-      `The registry is rate limiting pushes, and ${attempts} attempts did not get through. Run the job again later, or raise max-attempts.`,
+      `The registry is rate limiting pushes, and ${attempts} attempts did ` +
+        `not get through. Run the job again later, or raise max-attempts.`,
     );
   }
   if (text.includes('limit on number of layers')) {
     return because(
-      'ECR refuses images with too many layers (about 500; the limit is not documented). Squash layers, for example by merging RUN steps or with a multi-stage build.',
+      'ECR refuses images with too many layers (about 500; the limit is not ' +
+        'documented). Squash layers, for example by merging RUN steps or with ' +
+        'a multi-stage build.',
     );
   }
   if (text.includes('layer') && /too large|exceeds|limit/.test(text)) {
     return because(
-      "A layer is over ECR's limit of 52,000 MiB. Spread the large files over several layers, or make them smaller.",
+      "A layer is over ECR's limit of 52,000 MiB. Spread the large files " +
+        'over several layers, or make them smaller.',
     );
   }
   if (text.includes('denied') || text.includes('forbidden')) {
     return because(
-      'The registry refused the push: the AWS identity needs ecr:BatchCheckLayerAvailability, ecr:InitiateLayerUpload, ecr:UploadLayerPart, ecr:CompleteLayerUpload, ecr:PutImage and ecr:BatchGetImage on this repository.',
+      'The registry refused the push: the AWS identity needs ' +
+        'ecr:BatchCheckLayerAvailability, ecr:InitiateLayerUpload, ' +
+        'ecr:UploadLayerPart, ecr:CompleteLayerUpload, ecr:PutImage and ' +
+        'ecr:BatchGetImage on this repository.',
     );
   }
   if (TRANSIENT.some((t) => text.includes(t))) {
     return because(
-      `The registry or the network failed ${attempts} times in a row. Run the job again; if it persists, check the AWS Health Dashboard for ECR.`,
+      `The registry or the network failed ${attempts} times in a row. Run ` +
+        `the job again; if it persists, check the AWS Health Dashboard for ECR.`,
     );
   }
   return new ActionError(`${failed}.`, { cause: error });

@@ -54,7 +54,9 @@ export async function* readJsonLines(
     }
     if (pending.length > MAX_LINE_LENGTH) {
       throw new PushStreamError(
-        `The Docker engine sent a progress line longer than ${MAX_LINE_LENGTH} characters; docker-host may not point at a Docker engine.`,
+        `The Docker engine sent a progress line longer than ` +
+          `${MAX_LINE_LENGTH} characters; docker-host may not point at a ` +
+          `Docker engine.`,
       );
     }
   }
@@ -70,7 +72,8 @@ function parseLine(line: string): unknown {
     return JSON.parse(text);
   } catch {
     throw new PushStreamError(
-      `The Docker engine sent a progress line that is not JSON: ${JSON.stringify(text.slice(0, 200))}. ` +
+      `The Docker engine sent a progress line that is not JSON: ` +
+        `${JSON.stringify(text.slice(0, 200))}. ` +
         'The stream was cut or altered; check the engine and anything between it and the runner.',
     );
   }
@@ -156,7 +159,8 @@ export async function consumePushStream(
         outcome ??= { digest: event.digest, manifestSize: event.size };
         if (outcome.digest !== event.digest) {
           throw new PushStreamError(
-            `The Docker engine reported two digests for one push (${outcome.digest} and ${event.digest}).`,
+            `The Docker engine reported two digests for one push ` +
+              `(${outcome.digest} and ${event.digest}).`,
           );
         }
       }

@@ -49,7 +49,8 @@ export async function withRetries<T>(
       const wait = backoff(attempt, options);
       warn(
         `Attempt ${attempt} of ${options.attempts} at ${options.what} failed: ${reasonOf(error)}` +
-          `${kind === 'token' ? ' Fetched a new ECR token.' : ''} Retrying in ${(wait / 1000).toFixed(1)} s.`,
+          `${kind === 'token' ? ' Fetched a new ECR token.' : ''} Retrying ` +
+          `in ${(wait / 1000).toFixed(1)} s.`,
       );
       await sleep(wait);
     }

@@ -46,7 +46,8 @@ export function parseTagEntry(entry: string): TagEntry {
   if (!registry) {
     throw new ActionError(
       `Input "tags" holds ${quote(entry)}, whose registry is not Amazon ECR. ` +
-        'Use an ECR registry (<account>.dkr.ecr.<region>.amazonaws.com or public.ecr.aws), or a bare tag.',
+        'Use an ECR registry (<account>.dkr.ecr.<region>.amazonaws.com or ' +
+        'public.ecr.aws), or a bare tag.',
     );
   }
   const problem = ecrRepositoryProblem(reference.path);
@@ -57,7 +58,8 @@ export function parseTagEntry(entry: string): TagEntry {
   }
   if (registry.kind === 'public' && !reference.path.includes('/')) {
     throw new ActionError(
-      `Input "tags" holds ${quote(entry)}: ECR Public references are public.ecr.aws/<alias>/<repository>:<tag>.`,
+      `Input "tags" holds ${quote(entry)}: ECR Public references are ` +
+        `public.ecr.aws/<alias>/<repository>:<tag>.`,
     );
   }
   return {

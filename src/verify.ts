@@ -35,7 +35,8 @@ async function remoteImages(
     const message = error instanceof Error ? error.message : String(error);
     const hint =
       name === 'AccessDeniedException'
-        ? ` The AWS identity needs "ecr:BatchGetImage" on ${repositoryOf(first)} (it is part of the push policy).`
+        ? ` The AWS identity needs "ecr:BatchGetImage" on ` +
+          `${repositoryOf(first)} (it is part of the push policy).`
         : '';
     throw new ActionError(
       `Could not ask ECR what ${repositoryOf(first)} holds: ${name}: ${message}.${hint}`,
@@ -96,7 +97,8 @@ export async function verifyPushed(
         const remote = images.get(item.target.tag)?.imageId?.imageDigest;
         if (remote !== item.digest) {
           throw new ActionError(
-            `ECR says ${item.reference} is ${remote ?? 'not there'}, but the push reported ${item.digest}. ` +
+            `ECR says ${item.reference} is ${remote ?? 'not there'}, but the ` +
+              `push reported ${item.digest}. ` +
               'Another job may have pushed the same tag at the same moment; run the job again.',
           );
         }

@@ -258,7 +258,9 @@ test('a digest ECR does not confirm fails the step', async () => {
 
 describe('immutable tags on a re-run', () => {
   const immutable = (tag: string) =>
-    `tag invalid: The image tag '${tag}' already exists in the 'feature/immutable' repository and cannot be overwritten because the tag is immutable.`;
+    `tag invalid: The image tag '${tag}' already exists in the ` +
+    `'feature/immutable' repository and cannot be overwritten because the ` +
+    `tag is immutable.`;
 
   async function pushWithImmutableAnswer(image: string, tag: string) {
     const proxy = await startEngineProxy(stack.dockerSocket, [
@@ -315,7 +317,8 @@ describe('immutable tags on a re-run', () => {
     expectOneError(
       again,
       new RegExp(
-        `Tag ${tag} of .*feature/immutable is immutable and already holds ${first.outputs.digest}, not the local image sha256:[a-f0-9]{64}`,
+        `Tag ${tag} of .*feature/immutable is immutable and already holds ` +
+          `${first.outputs.digest}, not the local image sha256:[a-f0-9]{64}`,
       ),
     );
   });

@@ -193,7 +193,8 @@ describe('Docker engine over TLS with client certificates', () => {
     expectOneError(
       await push(DOCKER_IMAGE, `${RUN}-x`, {}, tlsEnv(empty)),
       new RegExp(
-        `^Cannot read ca\\.pem from DOCKER_CERT_PATH ${empty} .*Put ca\\.pem, cert\\.pem and key\\.pem there`,
+        `^Cannot read ca\\.pem from DOCKER_CERT_PATH ${empty} .*Put ` +
+          `ca\\.pem, cert\\.pem and key\\.pem there`,
       ),
     );
     const noKey = await certPathWith('no-key', ['ca.pem', 'cert.pem']);
@@ -384,7 +385,8 @@ describe('docker-host schemes that are not HTTP endpoints', () => {
       expectOneError(
         result,
         new RegExp(
-          `^docker-host "${dockerHost.replace(/[.*/\\]/g, '\\$&')}" is not supported: use unix:///path/to/docker\\.sock or tcp://host:port`,
+          `^docker-host "${dockerHost.replace(/[.*/\\]/g, '\\$&')}" is not ` +
+            `supported: use unix:///path/to/docker\\.sock or tcp://host:port`,
         ),
       );
       expect(ecr.requests.length).toBe(before);

@@ -172,11 +172,14 @@ describe('faults that do not go away fail the step once, clearly', () => {
 
   test.each([
     [
-      "name unknown: The repository with name 'e2e-faults' does not exist in the registry with id '123456789012'",
+      "name unknown: The repository with name 'e2e-faults' does not exist in " +
+        "the registry with id '123456789012'",
       /does not exist.*create-repository: true/,
     ],
     [
-      'error from registry: denied: User: arn:aws:sts::123456789012:assumed-role/ci is not authorized to perform: ecr:InitiateLayerUpload',
+      'error from registry: denied: User: ' +
+        'arn:aws:sts::123456789012:assumed-role/ci is not authorized to ' +
+        'perform: ecr:InitiateLayerUpload',
       /needs ecr:BatchCheckLayerAvailability/,
     ],
     [
@@ -184,7 +187,8 @@ describe('faults that do not go away fail the step once, clearly', () => {
       /over ECR's limit of 52,000 MiB/,
     ],
     [
-      "unsupported: Invalid parameter at 'ImageManifest' failed to satisfy constraint: 'Limit on number of layers per image exceeded'",
+      "unsupported: Invalid parameter at 'ImageManifest' failed to satisfy " +
+        "constraint: 'Limit on number of layers per image exceeded'",
       /too many layers/,
     ],
   ])('permanent, not retried: %s', async (message, hint) => {

@@ -19,13 +19,15 @@ function compare(a: string, b: string): number {
 export function chooseApiVersion(engineVersion: string | undefined): string {
   if (!engineVersion || !/^\d+\.\d+$/.test(engineVersion)) {
     throw new ActionError(
-      `The Docker engine did not report its API version (got ${JSON.stringify(engineVersion ?? null)} from /_ping). ` +
+      `The Docker engine did not report its API version (got ` +
+        `${JSON.stringify(engineVersion ?? null)} from /_ping). ` +
         'Check that docker-host points at a Docker or Podman engine.',
     );
   }
   if (compare(engineVersion, OLDEST_API_VERSION) < 0) {
     throw new ActionError(
-      `The Docker engine speaks API ${engineVersion}, older than ${OLDEST_API_VERSION} that this action needs. ` +
+      `The Docker engine speaks API ${engineVersion}, older than ` +
+        `${OLDEST_API_VERSION} that this action needs. ` +
         'Upgrade Docker to 19.03 or newer.',
     );
   }

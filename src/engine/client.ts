@@ -181,7 +181,8 @@ async function openPool(endpoint: EngineEndpoint): Promise<Pool> {
   const read = (file: string) =>
     readFile(path.join(certPath, file)).catch((error: unknown) => {
       throw new ActionError(
-        `Cannot read ${file} from DOCKER_CERT_PATH ${certPath} for the TLS connection to the engine. ` +
+        `Cannot read ${file} from DOCKER_CERT_PATH ${certPath} for the TLS ` +
+          `connection to the engine. ` +
           'Put ca.pem, cert.pem and key.pem there, or unset DOCKER_TLS_VERIFY.',
         { cause: error },
       );

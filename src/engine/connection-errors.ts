@@ -11,13 +11,16 @@ export function explainConnectionError(error: unknown, where: string): Error {
   switch (code) {
     case 'ENOENT':
       return new ActionError(
-        `No Docker engine socket at ${where}. Start Docker on the runner, or set docker-host (or DOCKER_HOST) to the engine's socket.`,
+        `No Docker engine socket at ${where}. Start Docker on the runner, or ` +
+          `set docker-host (or DOCKER_HOST) to the engine's socket.`,
         { cause: error },
       );
     case 'EACCES':
     case 'EPERM':
       return new ActionError(
-        `Permission denied opening ${where}. Let the runner's user use Docker (add it to the docker group), or set docker-host to a socket it may use.`,
+        `Permission denied opening ${where}. Let the runner's user use ` +
+          `Docker (add it to the docker group), or set docker-host to a socket ` +
+          `it may use.`,
         { cause: error },
       );
     case 'ECONNREFUSED':
@@ -29,12 +32,16 @@ export function explainConnectionError(error: unknown, where: string): Error {
     case 'UND_ERR_BODY_TIMEOUT':
     case 'UND_ERR_HEADERS_TIMEOUT':
       return new EngineConnectionError(
-        `The Docker engine at ${where} stopped answering for ${BODY_TIMEOUT_MS / 60_000} minutes. Check that the engine is running and healthy.`,
+        `The Docker engine at ${where} stopped answering for ` +
+          `${BODY_TIMEOUT_MS / 60_000} minutes. Check that the engine is ` +
+          `running and healthy.`,
         { cause: error },
       );
     default:
       return new EngineConnectionError(
-        `Lost the connection to the Docker engine at ${where} (${code ?? describe(error)}). Check that the engine is running and healthy.`,
+        `Lost the connection to the Docker engine at ${where} ` +
+          `(${code ?? describe(error)}). Check that the engine is running and ` +
+          `healthy.`,
         { cause: error },
       );
   }
@@ -89,12 +96,14 @@ export function explainTlsFailure(
   }
   if (code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID') {
     return fail(
-      `presented a TLS certificate that is not valid now (${code}). Renew it, or check the runner's clock.`,
+      `presented a TLS certificate that is not valid now (${code}). Renew ` +
+        `it, or check the runner's clock.`,
     );
   }
   if (code === 'ERR_SSL_WRONG_VERSION_NUMBER') {
     return fail(
-      `does not speak TLS (${code}). Unset DOCKER_TLS_VERIFY and DOCKER_TLS, or use the engine's TLS port.`,
+      `does not speak TLS (${code}). Unset DOCKER_TLS_VERIFY and DOCKER_TLS, ` +
+        `or use the engine's TLS port.`,
     );
   }
   // TLS 1.3 clients finish the handshake before the server checks their
@@ -105,8 +114,10 @@ export function explainTlsFailure(
     code === 'ECONNRESET'
   ) {
     return fail(
-      `closed the TLS connection before answering /_ping (${code}): it may not accept the client certificate. ` +
-        `Use cert.pem and key.pem in ${certPath} signed by a CA the engine trusts (dockerd --tlscacert).`,
+      `closed the TLS connection before answering /_ping (${code}): it may ` +
+        `not accept the client certificate. ` +
+        `Use cert.pem and key.pem in ${certPath} signed by a CA the engine ` +
+        `trusts (dockerd --tlscacert).`,
     );
   }
   return undefined;

@@ -46,7 +46,8 @@ export function parseDockerHost(
     const socketPath = value.slice('unix://'.length);
     if (!path.isAbsolute(socketPath)) {
       throw new ActionError(
-        `docker-host ${quote(value)} must name an absolute socket path, such as unix:///var/run/docker.sock.`,
+        `docker-host ${quote(value)} must name an absolute socket path, such ` +
+          `as unix:///var/run/docker.sock.`,
       );
     }
     return { kind: 'unix', socketPath };
