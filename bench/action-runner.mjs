@@ -13,6 +13,7 @@ import {
   parseOutputFile,
   ROOT,
   runnerFiles as stepFiles,
+  runnerVariables,
 } from '../stack/run-action.mjs';
 import { baseEnvironment, lastLine, timedRun } from './timed-run.mjs';
 
@@ -32,12 +33,7 @@ export async function runActionMeasured({ inputs, env }) {
   try {
     const files = await runnerFiles(work);
     const childEnv = baseEnvironment({
-      HOME: files.home,
-      RUNNER_TEMP: work,
-      GITHUB_ACTIONS: 'true',
-      GITHUB_OUTPUT: files.output,
-      GITHUB_STEP_SUMMARY: files.summary,
-      GITHUB_STATE: files.state,
+      ...runnerVariables(files, work),
       ...(await inputEnvironment(inputs)),
       ...env,
     });

@@ -89,14 +89,7 @@ export async function runAction({
 
   const childEnv = {
     ...minimalEnvironment(),
-    HOME: files.home,
-    RUNNER_TEMP: work,
-    GITHUB_ACTIONS: 'true',
-    GITHUB_OUTPUT: files.output,
-    GITHUB_STEP_SUMMARY: files.summary,
-    GITHUB_STATE: files.state,
-    // No instance metadata service here: never let the SDK look for one.
-    AWS_EC2_METADATA_DISABLED: 'true',
+    ...runnerVariables(files, work),
     ...(await inputEnvironment(inputs)),
     ...env,
   };
@@ -165,6 +158,20 @@ export async function runnerFiles(work) {
   );
   await mkdir(files.home);
   return files;
+}
+
+/** What the runner sets for a step, pointing at `runnerFiles`. */
+export function runnerVariables(files, work) {
+  return {
+    HOME: files.home,
+    RUNNER_TEMP: work,
+    GITHUB_ACTIONS: 'true',
+    GITHUB_OUTPUT: files.output,
+    GITHUB_STEP_SUMMARY: files.summary,
+    GITHUB_STATE: files.state,
+    // No instance metadata service here: never let the SDK look for one.
+    AWS_EC2_METADATA_DISABLED: 'true',
+  };
 }
 
 /** The action must run on node 24, like the runner's `using: node24`. */

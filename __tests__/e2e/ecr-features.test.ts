@@ -282,11 +282,11 @@ describe('immutable tags on a re-run', () => {
     }
   }
 
-  test('the same image under the tag succeeds, and says it was there', async () => {
-    const tag = `${RUN}-same`;
+  /** Pushes `firstImage` as `tag`, then IMAGE to the now immutable tag. */
+  async function pushAgain(firstImage: string, tag: string) {
     const first = await runAction({
       inputs: {
-        image: IMAGE,
+        image: firstImage,
         repository: 'feature/immutable',
         tags: tag,
         region: 'us-east-1',
@@ -294,7 +294,11 @@ describe('immutable tags on a re-run', () => {
       env,
     });
     expectSuccess(first);
-    const again = await pushWithImmutableAnswer(IMAGE, tag);
+    return { first, again: await pushWithImmutableAnswer(IMAGE, tag) };
+  }
+
+  test('the same image under the tag succeeds, and says it was there', async () => {
+    const { first, again } = await pushAgain(IMAGE, `${RUN}-same`);
     expectSuccess(again);
     expect(again.outputs.digest).toBe(first.outputs.digest);
     expect(again.stdout).toMatch(/already holds this image .*nothing to push/);
@@ -303,17 +307,7 @@ describe('immutable tags on a re-run', () => {
 
   test('another image under the tag fails, naming both', async () => {
     const tag = `${RUN}-other`;
-    const first = await runAction({
-      inputs: {
-        image: OTHER_IMAGE,
-        repository: 'feature/immutable',
-        tags: tag,
-        region: 'us-east-1',
-      },
-      env,
-    });
-    expectSuccess(first);
-    const again = await pushWithImmutableAnswer(IMAGE, tag);
+    const { first, again } = await pushAgain(OTHER_IMAGE, tag);
     expectOneError(
       again,
       new RegExp(
