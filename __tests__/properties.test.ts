@@ -102,6 +102,14 @@ function isModuleError(error: unknown): boolean {
   );
 }
 
+/** The push did not succeed, and failed only with the module's own errors. */
+function expectFailedWithModuleError(run: Run): void {
+  expect(run.outcome).toBeUndefined();
+  if (!isModuleError(run.error)) {
+    throw new Error(`consumePushStream threw ${describeThrown(run.error)}`);
+  }
+}
+
 function describeThrown(error: unknown): string {
   return error instanceof Error
     ? `${error.constructor.name}: ${error.message}`
@@ -416,12 +424,7 @@ describe('push stream reader (properties)', () => {
             }
             const run = await runConsume(fromChunks(chunks));
             // Random bytes carry no digest line: this must never succeed.
-            expect(run.outcome).toBeUndefined();
-            if (!isModuleError(run.error)) {
-              throw new Error(
-                `consumePushStream threw ${describeThrown(run.error)}`,
-              );
-            }
+            expectFailedWithModuleError(run);
           },
         ),
         { numRuns: 200, timeout: RUN_TIMEOUT_MS },
@@ -486,12 +489,7 @@ describe('push stream reader (properties)', () => {
               seeds.map((n) => n % (bytes.length + 1)),
             );
             const run = await runConsume(fromChunks(chunks));
-            expect(run.outcome).toBeUndefined();
-            if (!isModuleError(run.error)) {
-              throw new Error(
-                `consumePushStream threw ${describeThrown(run.error)}`,
-              );
-            }
+            expectFailedWithModuleError(run);
           },
         ),
         { numRuns: 200, timeout: RUN_TIMEOUT_MS },

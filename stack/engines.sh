@@ -117,17 +117,9 @@ ensure_engine_tls() {
 ensure_podman_installed() {
   command -v podman >/dev/null 2>&1 && return 0
   log "installing Debian package podman"
-  # No init script of the package may start anything behind our back.
-  if [ ! -e /usr/sbin/policy-rc.d ]; then
-    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
-    chmod 755 /usr/sbin/policy-rc.d
-    CLEANUP+=("rm -f /usr/sbin/policy-rc.d")
-  fi
-  apt-get update -q || die "apt-get update failed"
   # Recommends (buildah, fuse-overlayfs, slirp4netns, ...) are for running
   # containers, rootless; the API service and image push need none of them.
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends podman ||
-    die "apt-get install podman failed"
+  apt_install podman
   command -v podman >/dev/null 2>&1 || die "podman still missing after apt-get install"
   changed "installed podman ($(podman --version))"
 }

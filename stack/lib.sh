@@ -185,3 +185,18 @@ start_registry() {
 $(tail -n 15 "$REGISTRY_LOG")"
   fi
 }
+
+# apt_install PACKAGE... : installs without recommends, and without letting
+# the packages' init scripts start anything (a dockerd on overlay2 with
+# iptables, a registry on :5000) behind our back: policy-rc.d says no for
+# the duration. The caller's CLEANUP array removes it again on exit.
+apt_install() {
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+    chmod 755 /usr/sbin/policy-rc.d
+    CLEANUP+=("rm -f /usr/sbin/policy-rc.d")
+  fi
+  apt-get update -q || die "apt-get update failed"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$@" ||
+    die "apt-get install $* failed"
+}

@@ -54,16 +54,7 @@ install_packages_if_missing() {
   mapfile -t packages < <(printf '%s\n' "${packages[@]}" | sort -u)
 
   log "installing Debian packages: ${packages[*]}"
-  # Keep the packages' init scripts from starting a dockerd (overlay2,
-  # iptables) or a registry on :5000 behind our back: policy-rc.d says no.
-  if [ ! -e /usr/sbin/policy-rc.d ]; then
-    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
-    chmod 755 /usr/sbin/policy-rc.d
-    CLEANUP+=("rm -f /usr/sbin/policy-rc.d")
-  fi
-  apt-get update -q || die "apt-get update failed"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${packages[@]}" ||
-    die "apt-get install ${packages[*]} failed"
+  apt_install "${packages[@]}"
   for cmd in "${!PACKAGE_OF[@]}"; do
     command -v "$cmd" >/dev/null 2>&1 || die "'$cmd' still missing after apt-get install"
   done

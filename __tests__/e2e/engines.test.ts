@@ -19,6 +19,7 @@ import {
   AWS_TEST_CREDENTIALS,
   bringUpStack,
   errorAnnotations,
+  expectOneError,
   expectNoSecrets,
   runAction,
   secretForms,
@@ -111,15 +112,6 @@ async function expectPushed(
   }
   expect(result.dockerConfigWritten).toBe(false);
   expectNoSecrets(result, secretForms(stack.password, HOST));
-}
-
-function expectOneError(result: ActionResult, message: RegExp) {
-  expect(result.exitCode).toBe(1);
-  const errors = errorAnnotations(result);
-  expect(errors).toHaveLength(1);
-  expect(errors[0]).toMatch(message);
-  expect(result.stdout + result.stderr).not.toMatch(/\n\s+at .*\.js:\d+/);
-  expect(result.outputFile).toBe('');
 }
 
 /** A DOCKER_CERT_PATH holding only some of the client's files. */

@@ -120,7 +120,9 @@ export function expectOneError(result: ActionResult, message: RegExp): void {
   expect(result.exitCode).toBe(1);
   expect(errorAnnotations(result)).toEqual([expect.stringMatching(message)]);
   expect(result.outputFile).toBe('');
-  expect(result.stdout + result.stderr).not.toMatch(/\n\s+at .*:\d+:\d+/);
+  expect(result.stdout + result.stderr).not.toMatch(
+    /\n\s+at .*(?:\.js:\d+|:\d+:\d+)/,
+  );
 }
 
 /** Asserts no secret form appears anywhere but in the runner's mask commands. */

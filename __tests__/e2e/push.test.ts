@@ -142,12 +142,7 @@ test.each([
     inputs: { region: 'us-east-1', ...inputs },
     env,
   });
-  expect(result.exitCode).toBe(1);
-  const errors = errorAnnotations(result);
-  expect(errors).toHaveLength(1);
-  expect(errors[0]).toMatch(message);
-  expect(result.stdout + result.stderr).not.toMatch(/\n\s+at .*\.js:\d+/);
-  expect(result.outputFile).toBe('');
+  expectOneError(result, message);
 });
 
 test('no region is a clear error before any network call', async () => {
