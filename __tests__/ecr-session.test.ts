@@ -24,10 +24,25 @@ test('replaces the token once; concurrent failures share the refresh', async () 
   ]);
   expect([a, b, fetches]).toEqual([true, true, 1]);
   const fresh = session.header();
-  expect(fresh).not.toBe(old);
-  // A push that failed with the old header after the refresh uses the new one.
+  expect(fresh.header).not.toBe(old.header);
+  // A push that failed with the old token after the refresh uses the new one.
   expect(await session.refresh(old)).toBe(true);
-  // A failure with the new header means the new token is refused too.
+  // A failure with the new token means the new token is refused too.
   expect(await session.refresh(fresh)).toBe(false);
   expect(fetches).toBe(1);
+});
+
+test('a new token that reads like the old one still counts as new', async () => {
+  const session = new EcrSession(auth('same'), async () => auth('same'));
+  const first = session.header();
+  const [a, b] = await Promise.all([
+    session.refresh(first),
+    session.refresh(first),
+  ]);
+  expect([a, b]).toEqual([true, true]);
+  expect(session.header()).toEqual({
+    header: first.header,
+    generation: 1,
+  });
+  expect(await session.refresh(session.header())).toBe(false);
 });

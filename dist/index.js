@@ -78152,18 +78152,18 @@ function delay(ms) {
 async function pushReference(engine, target, options, sink) {
     const reference = referenceOf(target);
     const session = await options.sessionFor(target);
-    let header = session.header();
+    let sent = session.header();
     let attempt = 0;
     try {
         return await withRetries(async () => {
             attempt += 1;
-            header = session.header();
-            return await pushOnce(engine, target, header, sink);
+            sent = session.header();
+            return await pushOnce(engine, target, sent.header, sink);
         }, {
             attempts: options.attempts,
             what: `pushing ${reference}`,
             classify: classifyPushFailure,
-            refreshToken: () => session.refresh(header),
+            refreshToken: () => session.refresh(sent),
             warn: sink.warning,
         });
     }
@@ -78394,8 +78394,9 @@ function explainEcrError(error, service, permission) {
 /**
  * Holds the X-Registry-Auth header for one registry host, and replaces the
  * token at most once when the registry refuses it. Pushes that failed with
- * the old header while another push was already refreshing simply use the
- * new one.
+ * the old token while another push was already refreshing simply use the
+ * new one. Tokens are told apart by generation, not by text: a new token
+ * may well read the same as the old one.
  */
 class EcrSession {
     fetch;
@@ -78403,24 +78404,28 @@ class EcrSession {
     refreshing;
     constructor(first, fetch) {
         this.fetch = fetch;
-        this.current = createRegistryAuthHeader(first);
+        this.current = { header: createRegistryAuthHeader(first), generation: 0 };
     }
     header() {
         return this.current;
     }
-    /** Returns false when the token was already replaced and still failed. */
-    async refresh(failedHeader) {
-        if (failedHeader !== this.current)
+    /**
+     * After a push with `failed` was refused: true when a newer token is
+     * there to retry with, false when the replaced token was refused too.
+     */
+    async refresh(failed) {
+        if (failed.generation < this.current.generation)
             return true;
-        if (this.refreshing) {
-            await this.refreshing;
-            return failedHeader !== this.current;
+        if (!this.refreshing) {
+            this.refreshing = this.fetch().then((credentials) => {
+                this.current = {
+                    header: createRegistryAuthHeader(credentials),
+                    generation: this.current.generation + 1,
+                };
+            });
         }
-        this.refreshing = this.fetch().then((credentials) => {
-            this.current = createRegistryAuthHeader(credentials);
-        });
         await this.refreshing;
-        return true;
+        return failed.generation < this.current.generation;
     }
 }
 
@@ -78439,6 +78444,7 @@ function keyOf(source) {
 class RegistryTokens {
     clients;
     tokens = new Map();
+    sessions = new Map();
     constructor(clients) {
         this.clients = clients;
     }
@@ -78450,14 +78456,23 @@ class RegistryTokens {
     authorizationFor(source) {
         return this.fetch(source, false);
     }
+    /**
+     * One session per registry host, shared by every push to it, so that a
+     * refused token is replaced once for all of them (see EcrSession).
+     */
     sessionFor(target) {
-        const source = sourceOf(target);
         const host = target.registry.host;
-        const forHost = (authorization) => ({
-            ...authorization,
-            serverAddress: host,
-        });
-        return this.fetch(source, false).then((first) => new EcrSession(forHost(first), () => this.fetch(source, true).then(forHost)));
+        let session = this.sessions.get(host);
+        if (!session) {
+            const source = sourceOf(target);
+            const forHost = (authorization) => ({
+                ...authorization,
+                serverAddress: host,
+            });
+            session = this.fetch(source, false).then((first) => new EcrSession(forHost(first), () => this.fetch(source, true).then(forHost)));
+            this.sessions.set(host, session);
+        }
+        return session;
     }
     fetch(source, fresh) {
         const key = keyOf(source);

@@ -3,38 +3,49 @@ import {
   type RegistryCredentials,
 } from './registry-auth.js';
 
+/** The header to send, and which token it carries (0 first, 1 replaced). */
+export interface SessionHeader {
+  header: string;
+  generation: number;
+}
+
 /**
  * Holds the X-Registry-Auth header for one registry host, and replaces the
  * token at most once when the registry refuses it. Pushes that failed with
- * the old header while another push was already refreshing simply use the
- * new one.
+ * the old token while another push was already refreshing simply use the
+ * new one. Tokens are told apart by generation, not by text: a new token
+ * may well read the same as the old one.
  */
 export class EcrSession {
-  private current: string;
+  private current: SessionHeader;
   private refreshing: Promise<void> | undefined;
 
   constructor(
     first: RegistryCredentials,
     private readonly fetch: () => Promise<RegistryCredentials>,
   ) {
-    this.current = createRegistryAuthHeader(first);
+    this.current = { header: createRegistryAuthHeader(first), generation: 0 };
   }
 
-  header(): string {
+  header(): SessionHeader {
     return this.current;
   }
 
-  /** Returns false when the token was already replaced and still failed. */
-  async refresh(failedHeader: string): Promise<boolean> {
-    if (failedHeader !== this.current) return true;
-    if (this.refreshing) {
-      await this.refreshing;
-      return failedHeader !== this.current;
+  /**
+   * After a push with `failed` was refused: true when a newer token is
+   * there to retry with, false when the replaced token was refused too.
+   */
+  async refresh(failed: SessionHeader): Promise<boolean> {
+    if (failed.generation < this.current.generation) return true;
+    if (!this.refreshing) {
+      this.refreshing = this.fetch().then((credentials) => {
+        this.current = {
+          header: createRegistryAuthHeader(credentials),
+          generation: this.current.generation + 1,
+        };
+      });
     }
-    this.refreshing = this.fetch().then((credentials) => {
-      this.current = createRegistryAuthHeader(credentials);
-    });
     await this.refreshing;
-    return true;
+    return failed.generation < this.current.generation;
   }
 }

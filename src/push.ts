@@ -55,20 +55,20 @@ export async function pushReference(
 ): Promise<PushedReference> {
   const reference = referenceOf(target);
   const session = await options.sessionFor(target);
-  let header = session.header();
+  let sent = session.header();
   let attempt = 0;
   try {
     return await withRetries(
       async () => {
         attempt += 1;
-        header = session.header();
-        return await pushOnce(engine, target, header, sink);
+        sent = session.header();
+        return await pushOnce(engine, target, sent.header, sink);
       },
       {
         attempts: options.attempts,
         what: `pushing ${reference}`,
         classify: classifyPushFailure,
-        refreshToken: () => session.refresh(header),
+        refreshToken: () => session.refresh(sent),
         warn: sink.warning,
       },
     );

@@ -22,6 +22,7 @@ function keyOf(source: TokenSource): string {
  */
 export class RegistryTokens {
   private readonly tokens = new Map<string, Promise<EcrAuthorization>>();
+  private readonly sessions = new Map<string, Promise<EcrSession>>();
 
   constructor(private readonly clients: AwsClients) {}
 
@@ -34,19 +35,28 @@ export class RegistryTokens {
     return this.fetch(source, false);
   }
 
+  /**
+   * One session per registry host, shared by every push to it, so that a
+   * refused token is replaced once for all of them (see EcrSession).
+   */
   sessionFor(target: PushTarget): Promise<EcrSession> {
-    const source = sourceOf(target);
     const host = target.registry.host;
-    const forHost = (authorization: EcrAuthorization) => ({
-      ...authorization,
-      serverAddress: host,
-    });
-    return this.fetch(source, false).then(
-      (first) =>
-        new EcrSession(forHost(first), () =>
-          this.fetch(source, true).then(forHost),
-        ),
-    );
+    let session = this.sessions.get(host);
+    if (!session) {
+      const source = sourceOf(target);
+      const forHost = (authorization: EcrAuthorization) => ({
+        ...authorization,
+        serverAddress: host,
+      });
+      session = this.fetch(source, false).then(
+        (first) =>
+          new EcrSession(forHost(first), () =>
+            this.fetch(source, true).then(forHost),
+          ),
+      );
+      this.sessions.set(host, session);
+    }
+    return session;
   }
 
   private fetch(

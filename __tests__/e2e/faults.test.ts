@@ -137,6 +137,34 @@ describe('transient faults are retried, then the push succeeds', () => {
     expect(tokenRequests() - before).toBe(2);
     expect(warnings(result)[0]).toMatch(/Fetched a new ECR token/);
   });
+
+  test('pushes to one registry that find the token expired share one new token', async () => {
+    const tag = `${RUN}-shared`;
+    const tokenRequests = () =>
+      ecr.requests.filter((r) => r.operation === 'GetAuthorizationToken')
+        .length;
+    const before = tokenRequests();
+    const expired: PushFault = {
+      kind: 'error',
+      afterLines: 1,
+      message:
+        'denied: Your authorization token has expired. Reauthenticate and try again.',
+    };
+    // Push 1 uploads the first tag; pushes 2 and 3 are the other two tags,
+    // at once, and both are told the token expired.
+    const { result, proxy } = await pushThrough(
+      `${tag}-a, ${tag}-b, ${tag}-c`,
+      [undefined, expired, expired],
+    );
+    expectSuccess(result);
+    expect(proxy.pushCount()).toBe(5);
+    expect(tokenRequests() - before).toBe(2);
+    for (const suffix of ['a', 'b', 'c']) {
+      expect(
+        await registryDigest(stack, HOST, REPOSITORY, `${tag}-${suffix}`),
+      ).toBe(result.outputs.digest);
+    }
+  });
 });
 
 describe('faults that do not go away fail the step once, clearly', () => {
