@@ -73935,7 +73935,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9540);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8441);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -73944,7 +73944,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 9540:
+/***/ 8441:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -78151,6 +78151,7 @@ function delay(ms) {
  */
 async function pushReference(engine, target, options, sink) {
     const reference = referenceOf(target);
+    await options.tagged(target);
     const session = await options.sessionFor(target);
     let sent = session.header();
     let attempt = 0;
@@ -78187,7 +78188,8 @@ async function pushOnce(engine, target, header, sink) {
 /**
  * Pushes the first tag of each repository one after another, logging live,
  * so each repository's layers are uploaded once; then all other tags at
- * once, since they only add manifests. (The engine does not share uploads
+ * once, since they only add manifests. Each push first waits for its own
+ * name (options.tagged), so names are made while earlier pushes run. (The engine does not share uploads
  * between concurrent pushes, and concurrent uploads of one blob can fail
  * on the registry side.) Held lines are written in one group per
  * reference once its push is done, so groups never interleave.
@@ -78568,6 +78570,30 @@ function explain(error, operation, repository) {
     return new ActionError(`${operation} for ${repository} failed: ${nameOf(error) || 'Error'}: ${message}.${permission}`, { cause: error });
 }
 
+;// CONCATENATED MODULE: ./src/tagging.ts
+
+/**
+ * Starts giving the local image every target's name and returns, per
+ * target, when its own name exists. A push waits only for its own name, so
+ * the later names are made while the first reference uploads its layers.
+ *
+ * The requests go one at a time: Podman loses a name when two tag requests
+ * for one image overlap (it rewrites the image's whole name list each
+ * time). A failed tag does not stop the next one; it fails the push that
+ * waits for it.
+ */
+function tagInTurn(engine, imageId, targets) {
+    const tagged = new Map();
+    let previous = Promise.resolve();
+    for (const target of targets) {
+        const tag = previous.then(() => engine.tagImage(imageId, repositoryOf(target), target.tag));
+        // Its push reports the failure; until then it is not unhandled.
+        previous = tag.catch(() => undefined);
+        tagged.set(target, tag);
+    }
+    return (target) => tagged.get(target) ?? Promise.resolve();
+}
+
 ;// CONCATENATED MODULE: ./src/verify.ts
 
 
@@ -78695,6 +78721,7 @@ function configDigestOf(image) {
 
 
 
+
 /** The one error boundary: whatever is thrown fails the step, once. */
 async function run() {
     const clients = new AwsClients();
@@ -78729,12 +78756,8 @@ async function pushToEcr(inputs, clients) {
         if (inputs.repositorySettings) {
             await ensureRepositories(clients, targets, inputs.repositorySettings);
         }
-        // One at a time: Podman loses a name when two tag requests for one
-        // image overlap (it rewrites the image's name list each time).
-        for (const target of targets) {
-            await engine.tagImage(image.id, repositoryOf(target), target.tag);
-        }
         const pushed = await pushAll(engine, targets, {
+            tagged: tagInTurn(engine, image.id, targets),
             sessionFor: (target) => tokens.sessionFor(target),
             attempts: inputs.maxAttempts,
             onImmutableTag: (target) => sameImageOrFail(clients, target, image),

@@ -10,12 +10,8 @@ import { formatLocalImage } from './reference.js';
 import { defaultRegistryHost, type RegistryHost } from './registry-host.js';
 import { RegistryTokens, sourceOf, uniqueSources } from './registry-tokens.js';
 import { ensureRepositories } from './repository.js';
-import {
-  referenceOf,
-  repositoryOf,
-  resolveTargets,
-  type PushTarget,
-} from './targets.js';
+import { tagInTurn } from './tagging.js';
+import { referenceOf, resolveTargets, type PushTarget } from './targets.js';
 import { findExistingImage, verifyPushed } from './verify.js';
 
 /** The one error boundary: whatever is thrown fails the step, once. */
@@ -51,12 +47,8 @@ async function pushToEcr(inputs: Inputs, clients: AwsClients): Promise<void> {
     if (inputs.repositorySettings) {
       await ensureRepositories(clients, targets, inputs.repositorySettings);
     }
-    // One at a time: Podman loses a name when two tag requests for one
-    // image overlap (it rewrites the image's name list each time).
-    for (const target of targets) {
-      await engine.tagImage(image.id, repositoryOf(target), target.tag);
-    }
     const pushed = await pushAll(engine, targets, {
+      tagged: tagInTurn(engine, image.id, targets),
       sessionFor: (target) => tokens.sessionFor(target),
       attempts: inputs.maxAttempts,
       onImmutableTag: (target) => sameImageOrFail(clients, target, image),

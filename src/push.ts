@@ -26,6 +26,8 @@ export interface PushedReference {
 }
 
 export interface PushOptions {
+  /** Settles when the local image carries the target's name. */
+  tagged: (target: PushTarget) => Promise<void>;
   sessionFor: (target: PushTarget) => Promise<EcrSession>;
   /** Total attempts per reference, the first included. */
   attempts: number;
@@ -54,6 +56,7 @@ export async function pushReference(
   sink: LogSink,
 ): Promise<PushedReference> {
   const reference = referenceOf(target);
+  await options.tagged(target);
   const session = await options.sessionFor(target);
   let sent = session.header();
   let attempt = 0;
@@ -111,7 +114,8 @@ async function pushOnce(
 /**
  * Pushes the first tag of each repository one after another, logging live,
  * so each repository's layers are uploaded once; then all other tags at
- * once, since they only add manifests. (The engine does not share uploads
+ * once, since they only add manifests. Each push first waits for its own
+ * name (options.tagged), so names are made while earlier pushes run. (The engine does not share uploads
  * between concurrent pushes, and concurrent uploads of one blob can fail
  * on the registry side.) Held lines are written in one group per
  * reference once its push is done, so groups never interleave.
