@@ -78181,7 +78181,9 @@ async function pushOnce(engine, target, header, sink) {
     const reference = referenceOf(target);
     const progress = new PushProgress({ log: (line) => sink.info(line) });
     const stream = await engine.pushImage(repositoryOf(target), target.tag, header);
-    const outcome = await consumePushStream(stream, (event) => progress.handle(event), (line) => sink.debug(JSON.stringify(line)));
+    // The engine's own lines are only worth their cost (one write each, many
+    // on a large push) when step debugging will show them.
+    const outcome = await consumePushStream(stream, (event) => progress.handle(event), isDebug() ? (line) => sink.debug(JSON.stringify(line)) : undefined);
     sink.info(`Pushed ${reference} ${outcome.digest} (manifest ${formatBytes(outcome.manifestSize)})`);
     return { target, reference, ...outcome };
 }

@@ -100,10 +100,12 @@ async function pushOnce(
     target.tag,
     header,
   );
+  // The engine's own lines are only worth their cost (one write each, many
+  // on a large push) when step debugging will show them.
   const outcome = await consumePushStream(
     stream,
     (event) => progress.handle(event),
-    (line) => sink.debug(JSON.stringify(line)),
+    core.isDebug() ? (line) => sink.debug(JSON.stringify(line)) : undefined,
   );
   sink.info(
     `Pushed ${reference} ${outcome.digest} (manifest ${formatBytes(outcome.manifestSize)})`,

@@ -109,6 +109,8 @@ test('pushes every tag, reports digests the registry really holds, leaks nothing
     ),
   ).toBe(true);
   expect(log.filter((l) => l.trimStart().startsWith('{'))).toEqual([]);
+  // With step debugging on, the engine's own lines are in the debug log.
+  expect(result.stdout).toMatch(/^::debug::\{"status":/m);
 });
 
 test('defaults: repository and tag come from image, region from AWS_REGION', async () => {
@@ -118,6 +120,8 @@ test('defaults: repository and tag come from image, region from AWS_REGION', asy
   });
   expect(result.exitCode).toBe(0);
   expect(result.outputs['image-uri']).toBe(`${HOST}/e2e-app:${RUN}`);
+  // Without step debugging, the engine's lines are not written at all.
+  expect(result.stdout).not.toMatch(/^::debug::\{/m);
   expect(await registryDigest(stack, HOST, 'e2e-app', RUN)).toBe(
     result.outputs.digest,
   );
