@@ -37,7 +37,14 @@ import {
 } from './disturbance.mjs';
 import { engineVersion, untag } from './engine.mjs';
 import { emptyRepository } from './registry.mjs';
-import { formats, printTable, printTargets, summarize } from './report.mjs';
+import {
+  formats,
+  median,
+  printTable,
+  printTargets,
+  summarize,
+} from './report.mjs';
+import { measureStartup } from './startup.mjs';
 
 const CASES = {
   small: {
@@ -281,7 +288,37 @@ async function runCase(session, host, caseName, options) {
   printTable(caseName, summaries, failuresOf(used));
   printRoundUse(all, used);
   printCaseTargets(caseName, summaries);
+  printPaired(used);
+  if (caseName === 'small') {
+    const startup = await measureStartup(session.tempDir, rounds);
+    console.log(
+      `  (info) start-up, median of ${rounds}: node alone ${startup.nodeMs.toFixed(0)} ms; ` +
+        `node + loading dist/index.js ${startup.bundleMs.toFixed(0)} ms ` +
+        '(the action stopped at its first input check)',
+    );
+  }
   return summaries;
+}
+
+/**
+ * The same figures taken round by round (each action run against the floor
+ * and login+push of its own round), then the median: a slow spell that
+ * hits one round moves all three of its runs, so pairs cancel more of it
+ * than medians taken separately.
+ */
+function printPaired(rounds) {
+  const pairs = rounds
+    .map(({ results }) => results)
+    .filter((r) => r.action?.ok && r.floor?.ok && r['login+push']?.ok);
+  if (pairs.length === 0) return;
+  const of = (f) => median(pairs.map(f));
+  const minus = of((r) => (r.action.seconds - r.floor.seconds) * 1000);
+  const overFloor = of((r) => r.action.seconds / r.floor.seconds);
+  const overCli = of((r) => r.action.seconds / r['login+push'].seconds);
+  console.log(
+    `  (info) paired by round (${pairs.length}): action - floor ${formats.ms(minus)}; ` +
+      `action / floor ${formats.ratio(overFloor)}; action / login+push ${formats.ratio(overCli)}`,
+  );
 }
 
 async function waitForQuietMachine(maxSeconds) {
