@@ -13,6 +13,12 @@ export default tseslint.config(
     },
   },
   {
+    // CommonJS on purpose: it requires undici's own CommonJS files.
+    files: ['shims/**/*.js'],
+    languageOptions: { sourceType: 'commonjs', globals: globals.node },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
     files: ['stack/**', 'bench/**', 'scripts/**', '*.js'],
     languageOptions: { globals: globals.node },
     rules: { 'no-console': 'off' },
