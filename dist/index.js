@@ -54283,6 +54283,7 @@ async function pushAll(engine, targets, options) {
     const pushed = new Map();
     for (const target of uploaders) {
         const result = await group(`Pushing ${referenceOf(target)}`, () => pushReference(engine, target, options, live));
+        options.onPushed?.(result);
         pushed.set(target, result);
     }
     const held = others.map(() => []);
@@ -54291,6 +54292,9 @@ async function pushAll(engine, targets, options) {
         info: (line) => held[index].push(['info', line]),
         debug: (line) => held[index].push(['debug', line]),
         warning: (line) => held[index].push(['warning', line]),
+    }).then((result) => {
+        options.onPushed?.(result);
+        return result;
     })));
     const failures = [];
     for (const [index, target] of others.entries()) {
@@ -54754,6 +54758,57 @@ async function verifyPushed(clients, pushed, warn = (message) => warning(message
     return pushed.map((p) => byReference.get(p.reference));
 }
 /**
+ * Verifies references while the others still push: each is handed over as
+ * its own push ends, those ending together are asked about in one call, and
+ * `results` waits for all. Besides not waiting for the last push to ask about
+ * the first, this takes the SDK's first-call cost of BatchGetImage off the
+ * end of the step. A failure to ask ECR is warned about once.
+ */
+class Verifier {
+    clients;
+    warn;
+    waiting = [];
+    added = new Set();
+    batches = [];
+    warned = new Set();
+    constructor(clients, warn = (message) => warning(message)) {
+        this.clients = clients;
+        this.warn = warn;
+    }
+    add(pushed) {
+        if (this.added.has(pushed.reference))
+            return;
+        this.added.add(pushed.reference);
+        this.waiting.push(pushed);
+        // Pushes that end in the same turn of the event loop share one call.
+        if (this.waiting.length === 1)
+            setImmediate(() => this.askNow());
+    }
+    /** Each of `pushed`, verified (added now if it was not yet), in order. */
+    async results(pushed) {
+        for (const reference of pushed)
+            this.add(reference);
+        this.askNow();
+        const checked = (await Promise.all(this.batches)).flat();
+        const byReference = new Map(checked.map((p) => [p.reference, p]));
+        return pushed.map((p) => byReference.get(p.reference));
+    }
+    askNow() {
+        const batch = this.waiting.splice(0);
+        if (batch.length === 0)
+            return;
+        const check = verifyPushed(this.clients, batch, (message) => {
+            if (this.warned.has(message))
+                return;
+            this.warned.add(message);
+            this.warn(message);
+        });
+        // Reported by results(); a push failure may be reported instead.
+        check.catch(() => { });
+        this.batches.push(check);
+    }
+}
+/**
  * Whether ECR already holds the local image under `target`'s tag: the
  * remote manifest's config is the local image ID, or the remote digest is
  * one the engine recorded for the image. Undefined when the tag is absent.
@@ -54829,13 +54884,15 @@ async function pushToEcr(inputs, clients) {
         if (inputs.repositorySettings) {
             await ensureRepositories(clients, targets, inputs.repositorySettings);
         }
+        const verifier = new Verifier(clients);
         const pushed = await pushAll(engine, targets, {
             tagged: tagInTurn(engine, image.id, targets),
             sessionFor: (target) => tokens.sessionFor(target),
             attempts: inputs.maxAttempts,
             onImmutableTag: (target) => sameImageOrFail(clients, target, image),
+            onPushed: (reference) => verifier.add(reference),
         });
-        const verified = await verifyPushed(clients, pushed);
+        const verified = await verifier.results(pushed);
         const report = {
             registry: targets[0].registry.host,
             pushed: verified,

@@ -12,7 +12,7 @@ import { RegistryTokens, sourceOf, uniqueSources } from './registry-tokens.js';
 import { ensureRepositories } from './repository.js';
 import { tagInTurn } from './tagging.js';
 import { referenceOf, resolveTargets, type PushTarget } from './targets.js';
-import { findExistingImage, verifyPushed } from './verify.js';
+import { findExistingImage, Verifier } from './verify.js';
 
 /** The one error boundary: whatever is thrown fails the step, once. */
 export async function run(): Promise<void> {
@@ -47,13 +47,15 @@ async function pushToEcr(inputs: Inputs, clients: AwsClients): Promise<void> {
     if (inputs.repositorySettings) {
       await ensureRepositories(clients, targets, inputs.repositorySettings);
     }
+    const verifier = new Verifier(clients);
     const pushed = await pushAll(engine, targets, {
       tagged: tagInTurn(engine, image.id, targets),
       sessionFor: (target) => tokens.sessionFor(target),
       attempts: inputs.maxAttempts,
       onImmutableTag: (target) => sameImageOrFail(clients, target, image),
+      onPushed: (reference) => verifier.add(reference),
     });
-    const verified = await verifyPushed(clients, pushed);
+    const verified = await verifier.results(pushed);
     const report = {
       registry: targets[0]!.registry.host,
       pushed: verified,

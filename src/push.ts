@@ -37,6 +37,8 @@ export interface PushOptions {
    * throws when it holds another one.
    */
   onImmutableTag: (target: PushTarget) => Promise<string>;
+  /** Told about each reference as soon as its push has succeeded. */
+  onPushed?: (pushed: PushedReference) => void;
 }
 
 interface LogSink {
@@ -145,6 +147,7 @@ export async function pushAll(
     const result = await core.group(`Pushing ${referenceOf(target)}`, () =>
       pushReference(engine, target, options, live),
     );
+    options.onPushed?.(result);
     pushed.set(target, result);
   }
 
@@ -156,6 +159,9 @@ export async function pushAll(
         info: (line) => held[index]!.push(['info', line]),
         debug: (line) => held[index]!.push(['debug', line]),
         warning: (line) => held[index]!.push(['warning', line]),
+      }).then((result) => {
+        options.onPushed?.(result);
+        return result;
       }),
     ),
   );

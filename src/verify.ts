@@ -111,6 +111,56 @@ export async function verifyPushed(
 }
 
 /**
+ * Verifies references while the others still push: each is handed over as
+ * its own push ends, those ending together are asked about in one call, and
+ * `results` waits for all. Besides not waiting for the last push to ask about
+ * the first, this takes the SDK's first-call cost of BatchGetImage off the
+ * end of the step. A failure to ask ECR is warned about once.
+ */
+export class Verifier {
+  private readonly waiting: PushedReference[] = [];
+  private readonly added = new Set<string>();
+  private readonly batches: Array<Promise<PushedReference[]>> = [];
+  private readonly warned = new Set<string>();
+
+  constructor(
+    private readonly clients: AwsClients,
+    private readonly warn: (message: string) => void = (message) =>
+      core.warning(message),
+  ) {}
+
+  add(pushed: PushedReference): void {
+    if (this.added.has(pushed.reference)) return;
+    this.added.add(pushed.reference);
+    this.waiting.push(pushed);
+    // Pushes that end in the same turn of the event loop share one call.
+    if (this.waiting.length === 1) setImmediate(() => this.askNow());
+  }
+
+  /** Each of `pushed`, verified (added now if it was not yet), in order. */
+  async results(pushed: PushedReference[]): Promise<PushedReference[]> {
+    for (const reference of pushed) this.add(reference);
+    this.askNow();
+    const checked = (await Promise.all(this.batches)).flat();
+    const byReference = new Map(checked.map((p) => [p.reference, p]));
+    return pushed.map((p) => byReference.get(p.reference)!);
+  }
+
+  private askNow(): void {
+    const batch = this.waiting.splice(0);
+    if (batch.length === 0) return;
+    const check = verifyPushed(this.clients, batch, (message) => {
+      if (this.warned.has(message)) return;
+      this.warned.add(message);
+      this.warn(message);
+    });
+    // Reported by results(); a push failure may be reported instead.
+    check.catch(() => {});
+    this.batches.push(check);
+  }
+}
+
+/**
  * Whether ECR already holds the local image under `target`'s tag: the
  * remote manifest's config is the local image ID, or the remote digest is
  * one the engine recorded for the image. Undefined when the tag is absent.
