@@ -47,7 +47,7 @@ const askedTags = () =>
 
 beforeEach(() => ecr.reset());
 
-test('asks about a reference as soon as it is added; those added together share a call', async () => {
+test('asks about each reference once added; those added together share a call', async () => {
   ecrHolds(DIGEST);
   const verifier = new Verifier(new AwsClients({}));
   const [a, b, c] = [pushed('a'), pushed('b'), pushed('c')];

@@ -21,6 +21,7 @@ import {
   RUN,
   setUpSuite,
   SUITE_SETUP_TIMEOUT,
+  warningLines,
 } from './helpers.js';
 
 const run = promisify(execFile);
@@ -36,9 +37,6 @@ beforeAll(async () => {
 }, SUITE_SETUP_TIMEOUT);
 
 afterAll(() => ecr?.close());
-
-const warnings = (result: ActionResult) =>
-  result.stdout.split('\n').filter((line) => line.startsWith('::warning'));
 
 /** Pushes IMAGE as `tag` through a proxy that applies `faults` per attempt. */
 async function pushThrough(
@@ -86,7 +84,7 @@ describe('transient faults are retried, then the push succeeds', () => {
     ]);
     await expectPushedWithDigest(result, tag);
     expect(proxy.pushCount()).toBe(2);
-    expect(warnings(result)).toEqual([
+    expect(warningLines(result)).toEqual([
       expect.stringMatching(
         /Attempt 1 of 3 at pushing .*-cut failed: Lost the connection to the Docker engine.*Retrying in \d+\.\d s\./,
       ),
@@ -99,8 +97,8 @@ describe('transient faults are retried, then the push succeeds', () => {
     const { result, proxy } = await pushThrough(tag, [truncate, truncate]);
     await expectPushedWithDigest(result, tag);
     expect(proxy.pushCount()).toBe(3);
-    expect(warnings(result)).toHaveLength(2);
-    expect(warnings(result)[1]).toMatch(
+    expect(warningLines(result)).toHaveLength(2);
+    expect(warningLines(result)[1]).toMatch(
       /Attempt 2 of 3 .*ended without a digest/,
     );
   });
@@ -135,7 +133,7 @@ describe('transient faults are retried, then the push succeeds', () => {
     await expectPushedWithDigest(result, tag);
     expect(proxy.pushCount()).toBe(2);
     expect(tokenRequests() - before).toBe(2);
-    expect(warnings(result)[0]).toMatch(/Fetched a new ECR token/);
+    expect(warningLines(result)[0]).toMatch(/Fetched a new ECR token/);
   });
 
   test('pushes to one registry that find the token expired share one new token', async () => {
@@ -228,7 +226,7 @@ describe('faults that do not go away fail the step once, clearly', () => {
     ]);
     expectFailure(result, hint);
     expect(proxy.pushCount()).toBe(1);
-    expect(warnings(result)).toEqual([]);
+    expect(warningLines(result)).toEqual([]);
   });
 
   test('the action calls only the engine endpoints it needs', async () => {
@@ -264,7 +262,7 @@ describe('the registry and AWS', () => {
         env,
       });
       expectFailure(result, /connection refused.*failed 2 times in a row/);
-      expect(warnings(result)).toHaveLength(1);
+      expect(warningLines(result)).toHaveLength(1);
     } finally {
       await bringUpStack();
     }

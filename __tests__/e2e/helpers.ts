@@ -84,6 +84,13 @@ export function errorAnnotations(result: ActionResult): string[] {
     .map((line) => line.slice(line.indexOf('::', 2) + 2));
 }
 
+/** The `::warning::` lines of a run, whole. */
+export function warningLines(result: ActionResult): string[] {
+  return result.stdout
+    .split('\n')
+    .filter((line) => line.startsWith('::warning'));
+}
+
 /**
  * Every form of a registry secret the action could leak: the password, the
  * token ECR hands out, and the X-Registry-Auth header in both alphabets.

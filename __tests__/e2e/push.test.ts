@@ -16,6 +16,7 @@ import {
   RUN,
   setUpSuite,
   SUITE_SETUP_TIMEOUT,
+  warningLines,
 } from './helpers.js';
 
 const IMAGE = `e2e-app:${RUN}`;
@@ -278,9 +279,7 @@ describe('the registry the token names', () => {
     );
     expectSuccess(result);
     // Asked twice (the second tag after the first was pushed), warned once.
-    const warnings = result.stdout
-      .split('\n')
-      .filter((line) => line.startsWith('::warning::'));
+    const warnings = warningLines(result);
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toMatch(
       /::warning::Could not ask ECR what .*e2e-app holds: UnknownOperationException.*not verified/,
