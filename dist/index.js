@@ -54261,11 +54261,12 @@ async function pushOnce(engine, target, header, sink) {
 /**
  * Pushes the first tag of each repository one after another, logging live,
  * so each repository's layers are uploaded once; then all other tags at
- * once, since they only add manifests. Each push first waits for its own
- * name (options.tagged), so names are made while earlier pushes run. (The engine does not share uploads
+ * once, since they only add manifests. (The engine does not share uploads
  * between concurrent pushes, and concurrent uploads of one blob can fail
- * on the registry side.) Held lines are written in one group per
- * reference once its push is done, so groups never interleave.
+ * on the registry side.) Each push first waits for its own name
+ * (options.tagged), so names are made while earlier pushes run. Held lines
+ * are written in one group per reference once its push is done, so groups
+ * never interleave.
  */
 async function pushAll(engine, targets, options) {
     const live = {
@@ -54280,21 +54281,22 @@ async function pushAll(engine, targets, options) {
     }
     const uploaders = [...firsts.values()];
     const others = targets.filter((target) => !uploaders.includes(target));
+    // Each success is passed on as it happens, not when its log is written.
+    const pushAndTell = (target, sink) => pushReference(engine, target, options, sink).then((result) => {
+        options.onPushed?.(result);
+        return result;
+    });
     const pushed = new Map();
     for (const target of uploaders) {
-        const result = await group(`Pushing ${referenceOf(target)}`, () => pushReference(engine, target, options, live));
-        options.onPushed?.(result);
+        const result = await group(`Pushing ${referenceOf(target)}`, () => pushAndTell(target, live));
         pushed.set(target, result);
     }
     const held = others.map(() => []);
     // Settled at once, so that no failure goes unhandled while we wait.
-    const pushes = others.map((target, index) => settle(pushReference(engine, target, options, {
+    const pushes = others.map((target, index) => settle(pushAndTell(target, {
         info: (line) => held[index].push(['info', line]),
         debug: (line) => held[index].push(['debug', line]),
         warning: (line) => held[index].push(['warning', line]),
-    }).then((result) => {
-        options.onPushed?.(result);
-        return result;
     })));
     const failures = [];
     for (const [index, target] of others.entries()) {
@@ -54754,7 +54756,11 @@ async function verifyPushed(clients, pushed, warn = (message) => warning(message
             return { ...item, verified: true };
         });
     }));
-    const byReference = new Map(checked.flat().map((p) => [p.reference, p]));
+    return inOrderOf(pushed, checked.flat());
+}
+/** The checked copy of each of `pushed`, in the order of `pushed`. */
+function inOrderOf(pushed, checked) {
+    const byReference = new Map(checked.map((p) => [p.reference, p]));
     return pushed.map((p) => byReference.get(p.reference));
 }
 /**
@@ -54789,9 +54795,7 @@ class Verifier {
         for (const reference of pushed)
             this.add(reference);
         this.askNow();
-        const checked = (await Promise.all(this.batches)).flat();
-        const byReference = new Map(checked.map((p) => [p.reference, p]));
-        return pushed.map((p) => byReference.get(p.reference));
+        return inOrderOf(pushed, (await Promise.all(this.batches)).flat());
     }
     askNow() {
         const batch = this.waiting.splice(0);

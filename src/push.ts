@@ -118,11 +118,12 @@ async function pushOnce(
 /**
  * Pushes the first tag of each repository one after another, logging live,
  * so each repository's layers are uploaded once; then all other tags at
- * once, since they only add manifests. Each push first waits for its own
- * name (options.tagged), so names are made while earlier pushes run. (The engine does not share uploads
+ * once, since they only add manifests. (The engine does not share uploads
  * between concurrent pushes, and concurrent uploads of one blob can fail
- * on the registry side.) Held lines are written in one group per
- * reference once its push is done, so groups never interleave.
+ * on the registry side.) Each push first waits for its own name
+ * (options.tagged), so names are made while earlier pushes run. Held lines
+ * are written in one group per reference once its push is done, so groups
+ * never interleave.
  */
 export async function pushAll(
   engine: EngineClient,
@@ -142,12 +143,18 @@ export async function pushAll(
   const uploaders = [...firsts.values()];
   const others = targets.filter((target) => !uploaders.includes(target));
 
+  // Each success is passed on as it happens, not when its log is written.
+  const pushAndTell = (target: PushTarget, sink: LogSink) =>
+    pushReference(engine, target, options, sink).then((result) => {
+      options.onPushed?.(result);
+      return result;
+    });
+
   const pushed = new Map<PushTarget, PushedReference>();
   for (const target of uploaders) {
     const result = await core.group(`Pushing ${referenceOf(target)}`, () =>
-      pushReference(engine, target, options, live),
+      pushAndTell(target, live),
     );
-    options.onPushed?.(result);
     pushed.set(target, result);
   }
 
@@ -155,13 +162,10 @@ export async function pushAll(
   // Settled at once, so that no failure goes unhandled while we wait.
   const pushes = others.map((target, index) =>
     settle(
-      pushReference(engine, target, options, {
+      pushAndTell(target, {
         info: (line) => held[index]!.push(['info', line]),
         debug: (line) => held[index]!.push(['debug', line]),
         warning: (line) => held[index]!.push(['warning', line]),
-      }).then((result) => {
-        options.onPushed?.(result);
-        return result;
       }),
     ),
   );

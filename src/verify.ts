@@ -106,7 +106,15 @@ export async function verifyPushed(
       });
     }),
   );
-  const byReference = new Map(checked.flat().map((p) => [p.reference, p]));
+  return inOrderOf(pushed, checked.flat());
+}
+
+/** The checked copy of each of `pushed`, in the order of `pushed`. */
+function inOrderOf(
+  pushed: PushedReference[],
+  checked: PushedReference[],
+): PushedReference[] {
+  const byReference = new Map(checked.map((p) => [p.reference, p]));
   return pushed.map((p) => byReference.get(p.reference)!);
 }
 
@@ -141,9 +149,7 @@ export class Verifier {
   async results(pushed: PushedReference[]): Promise<PushedReference[]> {
     for (const reference of pushed) this.add(reference);
     this.askNow();
-    const checked = (await Promise.all(this.batches)).flat();
-    const byReference = new Map(checked.map((p) => [p.reference, p]));
-    return pushed.map((p) => byReference.get(p.reference)!);
+    return inOrderOf(pushed, (await Promise.all(this.batches)).flat());
   }
 
   private askNow(): void {
