@@ -85,6 +85,16 @@ async function runLoginPush(
   }
 }
 
+/** What the action needs to reach the ECR stand-in with the real SDK. */
+export function standInEnvironment(endpoint) {
+  return {
+    AWS_ENDPOINT_URL_ECR: endpoint,
+    AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE',
+    AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+    AWS_EC2_METADATA_DISABLED: 'true',
+  };
+}
+
 /** dist/index.js as the runner starts it, against the ECR stand-in. */
 async function runAction(
   /** @type {Session} */ session,
@@ -97,12 +107,7 @@ async function runAction(
       tags: push.tags.join('\n'),
       region: 'us-east-1',
     },
-    env: {
-      AWS_ENDPOINT_URL_ECR: session.ecrEndpoint,
-      AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE',
-      AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
-      AWS_EC2_METADATA_DISABLED: 'true',
-    },
+    env: standInEnvironment(session.ecrEndpoint),
   });
   const pushed = (run.outputs['image-uris'] ?? '').split('\n').filter(Boolean);
   const ok =

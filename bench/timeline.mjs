@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { startEcrStandIn } from '../stack/ecr-standin.mjs';
 import { runAction } from '../stack/run-action.mjs';
 import { makeImage, readStack } from '../stack/stack.mjs';
+import { standInEnvironment } from './contenders.mjs';
 import { emptyRepository } from './registry.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -32,9 +33,7 @@ try {
         region: 'us-east-1',
       },
       env: {
-        AWS_ENDPOINT_URL_ECR: ecr.endpoint,
-        AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE',
-        AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+        ...standInEnvironment(ecr.endpoint),
         NODE_OPTIONS: `--import=${path.join(HERE, 'timeline-preload.mjs')}`,
       },
     });
